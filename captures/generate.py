@@ -1,0 +1,451 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Makes flowsplit's own test captures, deterministically (fixed seeds).
+
+    generate.py bundled DIR          the small captures kept in captures/
+    generate.py scale OUT --streams N --concurrent C [--frames-per-stream F]
+                                     a large capture of N interleaved streams
+
+Everything is built byte by byte here (Ethernet, 802.1Q, MPLS, Linux
+cooked v1/v2, raw IP, IPv4/IPv6 with fragments, GRE, TCP, UDP, ICMP), and
+written as pcap (usec or nsec) or pcapng (several interfaces, comments).
+Only the Python standard library is used.
+"""
+import argparse
+import gzip
+import os
+import random
+import struct
+import sys
+
+# Link types (pcap LINKTYPE_* values).
+LT_ETHERNET = 1
+LT_RAW = 101
+LT_LINUX_SLL = 113
+LT_LINUX_SLL2 = 276
+
+TH_FIN, TH_SYN, TH_RST, TH_PSH, TH_ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+
+
+def checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def ip_bytes(addr):
+    if ":" in addr:
+        import ipaddress
+        return ipaddress.IPv6Address(addr).packed
+    return bytes(int(x) for x in addr.split("."))
+
+
+# --- layer 4 -------------------------------------------------------------
+
+def tcp(src, dst, sport, dport, seq, ack, flags, payload=b"", window=65535, hlen_words=5):
+    hdr = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
+                      hlen_words << 4, flags, window, 0, 0)
+    seg = hdr + payload
+    sa, da = ip_bytes(src), ip_bytes(dst)
+    if len(sa) == 4:
+        pseudo = sa + da + struct.pack("!BBH", 0, 6, len(seg))
+    else:
+        pseudo = sa + da + struct.pack("!IxxxB", len(seg), 6)
+    csum = checksum(pseudo + seg)
+    return seg[:16] + struct.pack("!H", csum) + seg[18:]
+
+
+def udp(sport, dport, payload):
+    return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+
+
+# --- layer 3 -------------------------------------------------------------
+
+def ipv4(src, dst, proto, payload, ident=0, mf=False, offset=0, ttl=64):
+    flags_frag = (0x2000 if mf else 0) | (offset // 8)
+    if not mf and offset == 0:
+        flags_frag |= 0x4000        # DF on unfragmented packets
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident, flags_frag, ttl, proto, 0,
+                      ip_bytes(src), ip_bytes(dst))
+    hdr = hdr[:10] + struct.pack("!H", checksum(hdr)) + hdr[12:]
+    return hdr + payload
+
+
+def ipv6(src, dst, nxt, payload, hlim=64):
+    return struct.pack("!IHBB16s16s", 0x60000000, len(payload), nxt, hlim, ip_bytes(src), ip_bytes(dst)) + payload
+
+
+def ip(src, dst, proto, payload):
+    return ipv6(src, dst, proto, payload) if ":" in src else ipv4(src, dst, proto, payload)
+
+
+def ipv4_fragments(src, dst, proto, payload, ident, size):
+    """Splits one datagram's payload into IPv4 fragments of `size` bytes."""
+    frags = []
+    for off in range(0, len(payload), size):
+        chunk = payload[off:off + size]
+        frags.append(ipv4(src, dst, proto, chunk, ident=ident, mf=off + size < len(payload), offset=off))
+    return frags
+
+
+def ipv6_fragments(src, dst, proto, payload, ident, size):
+    frags = []
+    for off in range(0, len(payload), size):
+        chunk = payload[off:off + size]
+        more = 1 if off + size < len(payload) else 0
+        fh = struct.pack("!BBHI", proto, 0, (off // 8) << 3 | more, ident)
+        frags.append(ipv6(src, dst, 44, fh + chunk))
+    return frags
+
+
+# --- layer 2 and tunnels ---------------------------------------------------
+
+MAC_A = bytes.fromhex("020000000001")
+MAC_B = bytes.fromhex("020000000002")
+
+
+def ethertype_of(l3):
+    return 0x86DD if l3[0] >> 4 == 6 else 0x0800
+
+
+def ether(l3, vlans=(), mpls=None):
+    """Ethernet frame around an IP packet, optionally with 802.1Q/QinQ tags or one MPLS label."""
+    out = MAC_B + MAC_A
+    tpid = 0x88A8 if len(vlans) > 1 else 0x8100
+    for i, vid in enumerate(vlans):
+        out += struct.pack("!HH", tpid if i == 0 else 0x8100, vid)
+    if mpls is not None:
+        return out + struct.pack("!HI", 0x8847, (mpls << 12) | 0x100 | 64) + l3
+    return out + struct.pack("!H", ethertype_of(l3)) + l3
+
+
+def gre_in_ipv4(outer_src, outer_dst, l3):
+    return ipv4(outer_src, outer_dst, 47, struct.pack("!HH", 0, ethertype_of(l3)) + l3)
+
+
+def sll(l3, outgoing=False):
+    return struct.pack("!HHH8sH", 4 if outgoing else 0, 1, 6, MAC_A + b"\0\0", ethertype_of(l3)) + l3
+
+
+def sll2(l3, ifindex=2):
+    return struct.pack("!HHIHBB8s", ethertype_of(l3), 0, ifindex, 1, 0, 6, MAC_A + b"\0\0") + l3
+
+
+# --- a TCP conversation ------------------------------------------------------
+
+class Conn:
+    """Builds the frames of one TCP connection. wrap(l3) -> link-layer frame."""
+
+    def __init__(self, cli, srv, cport, sport, isn_c, isn_s, wrap=ether):
+        self.cli, self.srv, self.cport, self.sport = cli, srv, cport, sport
+        self.seq = {True: isn_c, False: isn_s}
+        self.wrap = wrap
+
+    def segment(self, from_client, flags, payload=b"", seq=None, hlen_words=5):
+        src, dst = (self.cli, self.srv) if from_client else (self.srv, self.cli)
+        sp, dp = (self.cport, self.sport) if from_client else (self.sport, self.cport)
+        s = self.seq[from_client] if seq is None else seq
+        a = self.seq[not from_client] if flags & TH_ACK else 0
+        seg = tcp(src, dst, sp, dp, s, a, flags, payload, hlen_words=hlen_words)
+        if seq is None:
+            self.seq[from_client] += len(payload) + (1 if flags & (TH_SYN | TH_FIN) else 0)
+        return src, dst, seg
+
+    def frame(self, from_client, flags, payload=b"", **kw):
+        src, dst, seg = self.segment(from_client, flags, payload, **kw)
+        return self.wrap(ip(src, dst, 6, seg))
+
+    def handshake(self):
+        return [self.frame(True, TH_SYN), self.frame(False, TH_SYN | TH_ACK), self.frame(True, TH_ACK)]
+
+    def exchange(self, rng, rounds=2):
+        out = []
+        for _ in range(rounds):
+            out.append(self.frame(True, TH_PSH | TH_ACK, rng.randbytes(rng.randint(20, 300))))
+            out.append(self.frame(False, TH_PSH | TH_ACK, rng.randbytes(rng.randint(20, 1200))))
+            out.append(self.frame(True, TH_ACK))
+        return out
+
+    def close(self):
+        return [self.frame(True, TH_FIN | TH_ACK), self.frame(False, TH_FIN | TH_ACK), self.frame(True, TH_ACK)]
+
+
+# --- writers ---------------------------------------------------------------
+
+def write_pcap(path, frames, linktype, nsec=False, big_endian=False):
+    """frames: list of (time_ns, data[, orig_len])."""
+    e = ">" if big_endian else "<"
+    magic = 0xA1B23C4D if nsec else 0xA1B2C3D4
+    with open_out(path) as f:
+        f.write(struct.pack(e + "IHHiIII", magic, 2, 4, 0, 0, 262144, linktype))
+        for fr in frames:
+            t, data = fr[0], fr[1]
+            orig = fr[2] if len(fr) > 2 else len(data)
+            frac = t % 10**9 if nsec else (t % 10**9) // 1000
+            f.write(struct.pack(e + "IIII", t // 10**9, frac, len(data), orig) + data)
+
+
+def pcapng_option(code, value):
+    pad = (-len(value)) % 4
+    return struct.pack("<HH", code, len(value)) + value + b"\0" * pad
+
+
+def pcapng_block(btype, body):
+    total = 12 + len(body)
+    return struct.pack("<II", btype, total) + body + struct.pack("<I", total)
+
+
+def write_pcapng(path, interfaces, frames, shb_comment=None):
+    """interfaces: list of (linktype, tsresol_digits, name).
+    frames: list of (time_ns, data, iface_index, [comments])."""
+    with open_out(path) as f:
+        opts = b""
+        if shb_comment:
+            opts += pcapng_option(1, shb_comment.encode())
+        opts += pcapng_option(4, b"flowsplit captures/generate.py") + pcapng_option(0, b"")
+        f.write(pcapng_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1) + opts))
+        for lt, digits, name in interfaces:
+            o = pcapng_option(2, name.encode()) + pcapng_option(9, bytes([digits])) + pcapng_option(0, b"")
+            f.write(pcapng_block(1, struct.pack("<HHI", lt, 0, 0) + o))
+        for t, data, iface, comments in frames:
+            digits = interfaces[iface][1]
+            ts = t // 10 ** (9 - digits)
+            o = b"".join(pcapng_option(1, c.encode()) for c in comments)
+            if o:
+                o += pcapng_option(0, b"")
+            body = struct.pack("<IIIII", iface, ts >> 32, ts & 0xFFFFFFFF, len(data), len(data))
+            body += data + b"\0" * ((-len(data)) % 4) + o
+            f.write(pcapng_block(6, body))
+
+
+def open_out(path):
+    return gzip.GzipFile(path, "wb", mtime=0) if path.endswith(".gz") else open(path, "wb")
+
+
+# --- the bundled captures ----------------------------------------------------
+
+def timed(frames, start_ns, rng, step_us=(50, 4000)):
+    out, t = [], start_ns
+    for fr in frames:
+        t += rng.randint(*step_us) * 1000
+        out.append((t, fr))
+    return out
+
+
+def mixed_streams(rng):
+    """Scripts of many kinds of stream, as lists of frames (Ethernet unless noted)."""
+    scripts = []
+
+    def conn(i, cli="10.0.0.1", srv="10.0.1.1", wrap=ether, cport=None, sport=80):
+        return Conn(cli, srv, cport or 40000 + i, sport, rng.getrandbits(32), rng.getrandbits(32), wrap)
+
+    c = conn(0)                                       # normal life: client FIN first
+    scripts.append(c.handshake() + c.exchange(rng, 3) + c.close())
+    c = conn(1)                                       # server RST
+    scripts.append(c.handshake() + c.exchange(rng, 1) + [c.frame(False, TH_RST | TH_ACK)])
+    c = conn(2)                                       # half close: server data after client FIN
+    scripts.append(c.handshake() + c.exchange(rng, 1) + [c.frame(True, TH_FIN | TH_ACK),
+                   c.frame(False, TH_PSH | TH_ACK, rng.randbytes(700)), c.frame(True, TH_ACK),
+                   c.frame(False, TH_FIN | TH_ACK), c.frame(True, TH_ACK)])
+    c = conn(3)                                       # began before the capture: no SYN
+    c.handshake()
+    scripts.append(c.exchange(rng, 2) + c.close())
+    c = conn(4)                                       # SYN lost: first frame is the SYN/ACK
+    c.frame(True, TH_SYN)
+    scripts.append([c.frame(False, TH_SYN | TH_ACK), c.frame(True, TH_ACK)] + c.exchange(rng, 1) + c.close())
+    c = conn(5, "2001:db8::1", "2001:db8:1::2")       # IPv6
+    scripts.append(c.handshake() + c.exchange(rng, 2) + c.close())
+    c = conn(6)                                       # SYN retransmitted, data retransmitted
+    syn = c.frame(True, TH_SYN)
+    frames = [syn, syn, c.frame(False, TH_SYN | TH_ACK), c.frame(True, TH_ACK)]
+    data = rng.randbytes(400)
+    seq = c.seq[True]
+    frames += [c.frame(True, TH_PSH | TH_ACK, data), c.frame(True, TH_PSH | TH_ACK, data, seq=seq),
+               c.frame(False, TH_ACK)]
+    scripts.append(frames + c.close())
+    # Port reuse: the same 4-tuple as stream 0 after it closed, new ISN.
+    c = conn(0)
+    scripts.append(c.handshake() + c.exchange(rng, 1) + c.close())
+    c = conn(8, wrap=lambda l3: ether(l3, vlans=(10,)))             # VLAN
+    scripts.append(c.handshake() + c.exchange(rng, 1) + c.close())
+    c = conn(9, wrap=lambda l3: ether(l3, vlans=(100, 20)))         # QinQ
+    scripts.append(c.handshake() + c.exchange(rng, 1) + c.close())
+    c = conn(10, wrap=lambda l3: ether(l3, mpls=1000))              # MPLS
+    scripts.append(c.handshake() + c.exchange(rng, 1) + c.close())
+    c = conn(11, "192.168.7.1", "192.168.8.1",                      # TCP in GRE
+             wrap=lambda l3: ether(gre_in_ipv4("172.16.0.1", "172.16.0.2", l3)))
+    scripts.append(c.handshake() + c.exchange(rng, 1) + c.close())
+    c = conn(12, "10.0.0.1", "2001:db8::99",                        # 6in4 tunnel
+             wrap=lambda l3: ether(ipv4("198.51.100.1", "198.51.100.2", 41, l3)))
+    c.srv, c.cli = "2001:db8::99", "2001:db8::12"
+    scripts.append(c.handshake() + c.exchange(rng, 1) + c.close())
+    scripts.append(fragmented_stream(conn(13), rng, v6=False))
+    scripts.append(fragmented_stream(conn(14, "2001:db8::1", "2001:db8:1::2"), rng, v6=True))
+    c = conn(15)                                      # a TCP header with a bad length (4 words)
+    scripts.append(c.handshake() + [c.frame(True, TH_PSH | TH_ACK, rng.randbytes(40), hlen_words=4)]
+                   + c.exchange(rng, 1) + c.close())
+    c = conn(16, sport=443)                           # quoted in an ICMP port unreachable
+    frames = c.handshake()
+    src, dst, seg = c.segment(True, TH_PSH | TH_ACK, rng.randbytes(60))
+    quoted = ipv4(src, dst, 6, seg)
+    frames.append(ether(quoted))
+    icmp = struct.pack("!BBHI", 3, 3, 0, 0) + quoted[:28 + 40]
+    icmp = icmp[:2] + struct.pack("!H", checksum(icmp)) + icmp[4:]
+    frames.append(ether(ipv4(dst, src, 1, icmp)))
+    scripts.append(frames + c.close())
+    # Not TCP: a fragmented UDP datagram, and a fragment whose datagram never completes.
+    big = udp(5353, 5353, rng.randbytes(1800))
+    scripts.append([ether(f) for f in ipv4_fragments("10.0.0.7", "10.0.0.8", 17, big, 0x4242, 800)])
+    lone = ipv4_fragments("10.0.0.7", "10.0.0.9", 17, udp(9, 9, rng.randbytes(1600)), 0x4343, 800)
+    scripts.append([ether(lone[0])])
+    return scripts
+
+
+def fragmented_stream(c, rng, v6):
+    """A stream whose data segments travel in IP fragments, with another frame of
+    the same stream between two fragments of one segment."""
+    frames = c.handshake()
+    for k in range(2):
+        src, dst, seg = c.segment(True, TH_PSH | TH_ACK, rng.randbytes(1400 + 300 * k))
+        if v6:
+            frags = ipv6_fragments(src, dst, 6, seg, 0x1000 + k, 600)
+        else:
+            frags = ipv4_fragments(src, dst, 6, seg, 0x2000 + k, 600)
+        frames.append(ether(frags[0]))
+        frames.append(c.frame(False, TH_ACK))        # the peer, between the fragments
+        frames += [ether(f) for f in frags[1:]]
+    return frames + c.exchange(rng, 1) + c.close()
+
+
+def interleave(scripts, rng, start_ns):
+    """Merges the scripts, keeping each one's order, picking streams at random."""
+    pos = [0] * len(scripts)
+    live = [i for i, s in enumerate(scripts) if s]
+    order = []
+    while live:
+        i = rng.choice(live[:6])                      # a few streams at a time
+        order.append(scripts[i][pos[i]])
+        pos[i] += 1
+        if pos[i] == len(scripts[i]):
+            live.remove(i)
+    return timed(order, start_ns, rng)
+
+
+def bundled(outdir):
+    os.makedirs(outdir, exist_ok=True)
+    rng = random.Random(20261123)
+    start = 1_700_000_000 * 10**9
+
+    # Ethernet pcap (usec): every kind of stream, interleaved.
+    mixed = interleave(mixed_streams(rng), rng, start)
+    write_pcap(os.path.join(outdir, "mixed.pcap"), mixed, LT_ETHERNET)
+    write_pcap(os.path.join(outdir, "mixed-gzip.pcap.gz"), mixed[:60], LT_ETHERNET)
+
+    # Nanosecond, big-endian pcap on Linux cooked v1, with truncated frames (caplen < len).
+    conns = [Conn("10.1.0.%d" % i, "10.2.0.1", 33000 + i, 22, rng.getrandbits(32), rng.getrandbits(32),
+                  wrap=lambda l3, i=i: sll(l3, outgoing=i % 2 == 0)) for i in range(4)]
+    script = [c.handshake() + c.exchange(rng, 2) + c.close() for c in conns]
+    frames = [(t + rng.randint(0, 999), d) for t, d in interleave(script, rng, start)]
+    frames = [(t, d[:96], len(d)) if len(d) > 200 else (t, d) for t, d in frames]
+    write_pcap(os.path.join(outdir, "cooked-nsec.pcap"), frames, LT_LINUX_SLL, nsec=True, big_endian=True)
+
+    # Linux cooked v2 and raw IP link types.
+    c = Conn("10.3.0.1", "10.3.0.2", 51000, 8080, 1, 2, wrap=sll2)
+    write_pcap(os.path.join(outdir, "cooked2.pcap"), timed(c.handshake() + c.exchange(rng, 2) + c.close(),
+                                                             start, rng), LT_LINUX_SLL2)
+    conns = [Conn("2001:db8::a", "2001:db8::b", 52000 + i, 443, i, i * 7, wrap=lambda l3: l3) for i in range(3)]
+    script = [c.handshake() + c.exchange(rng, 1) + c.close() for c in conns]
+    write_pcap(os.path.join(outdir, "rawip.pcap"), interleave(script, rng, start), LT_RAW)
+
+    # pcapng, two interfaces of different link types and time resolutions, comments.
+    # Stream "both" is seen on both interfaces (a tap before and after a router).
+    interfaces = [(LT_ETHERNET, 6, "eth0"), (LT_RAW, 9, "tun0")]
+    conns = [Conn("10.9.0.%d" % i, "10.9.1.1", 45000 + i, 80, rng.getrandbits(32), rng.getrandbits(32))
+             for i in range(5)]
+    scripts = [c.handshake() + c.exchange(rng, 2) + c.close() for c in conns]
+    frames, t, n = [], start, 0
+    for i in range(max(len(x) for x in scripts)):
+        for k, script in enumerate(scripts):
+            if i >= len(script):
+                continue
+            t += rng.randint(100, 900) * 1000 + rng.randint(0, 999)
+            data = script[i]
+            iface = 1 if k in (1, 3) else 0
+            n += 1
+            comments = ["frame %d of stream %d via %s" % (i, k, interfaces[iface][2])] if n % 7 == 0 else []
+            if k == 3 and i % 2:                       # seen on the other interface too
+                frames.append((t, data, 0, []))
+                t += 1000
+            frames.append((t, data[14:] if iface == 1 else data, iface, comments))
+    write_pcapng(os.path.join(outdir, "interfaces.pcapng"), interfaces, frames,
+                 shb_comment="flowsplit test capture: two interfaces")
+
+
+# --- scale ---------------------------------------------------------------------
+
+def scale(path, streams, concurrent, frames_per_stream, seed, payload=(40, 400)):
+    """streams interleaved so that about `concurrent` are open at once."""
+    rng = random.Random(seed)
+    t = 1_700_000_000 * 10**9
+    e = "<"
+    f = open_out(path)
+    f.write(struct.pack(e + "IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, LT_ETHERNET))
+    active = []
+    next_id = 0
+    written = 0
+
+    def new_stream(k):
+        cli = "10.%d.%d.%d" % (k >> 16 & 0xFF, k >> 8 & 0xFF, k & 0xFF)
+        c = Conn(cli, "192.0.2.%d" % (1 + k % 200), 1024 + k % 60000, 80 + k % 3,
+                 rng.getrandbits(32), rng.getrandbits(32))
+        n = max(frames_per_stream + rng.randint(-2, 2), 7)
+        return [c, n, 0]
+
+    while next_id < streams or active:
+        while len(active) < concurrent and next_id < streams:
+            active.append(new_stream(next_id))
+            next_id += 1
+        j = rng.randrange(len(active))
+        st = active[j]
+        c, n, i = st
+        if i < 3:
+            data = c.handshake()[i]
+        elif i >= n - 3:
+            data = c.frame(i % 2 == 0, TH_FIN | TH_ACK) if i < n - 1 else c.frame(True, TH_ACK)
+        else:
+            data = c.frame(i % 2 == 1, TH_PSH | TH_ACK, rng.randbytes(rng.randint(*payload)))
+        t += rng.randint(1, 200) * 1000
+        f.write(struct.pack(e + "IIII", t // 10**9, (t % 10**9) // 1000, len(data), len(data)) + data)
+        written += 1
+        st[2] += 1
+        if st[2] >= n:
+            active[j] = active[-1]
+            active.pop()
+    f.close()
+    return written
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("bundled")
+    b.add_argument("dir")
+    s = sub.add_parser("scale")
+    s.add_argument("out")
+    s.add_argument("--streams", type=int, required=True)
+    s.add_argument("--concurrent", type=int, required=True)
+    s.add_argument("--frames-per-stream", type=int, default=10)
+    s.add_argument("--seed", type=int, default=1)
+    a = ap.parse_args()
+    if a.cmd == "bundled":
+        bundled(a.dir)
+    else:
+        n = scale(a.out, a.streams, a.concurrent, a.frames_per_stream, a.seed)
+        print("%s: %d frames, %d streams" % (a.out, n, a.streams), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Feature probes for the parts of the Wireshark API that changed between
+# 4.0 and 4.6. Each probe compiles a line against the installed headers, so
+# a version we have not seen (4.2) gets the right answer without guessing.
+# The results reach plugin/ws_compat.h as FS_HAVE_* definitions.
+include(CheckCSourceCompiles)
+
+set(CMAKE_REQUIRED_INCLUDES "")
+foreach(_fs_target epan wiretap wsutil)
+  get_target_property(_fs_inc ${_fs_target} INTERFACE_INCLUDE_DIRECTORIES)
+  if(_fs_inc)
+    list(APPEND CMAKE_REQUIRED_INCLUDES ${_fs_inc})
+  endif()
+endforeach()
+set(CMAKE_REQUIRED_FLAGS "-Werror=incompatible-pointer-types -Werror=implicit-function-declaration")
+set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
+
+# A baseline that every supported version compiles: when it fails, the
+# probes below would fail for the wrong reason (headers not found).
+check_c_source_compiles("
+#include <wireshark.h>
+#include <epan/epan.h>
+#include <wiretap/wtap.h>
+int f(void) { return WIRESHARK_VERSION_MAJOR + wtap_pcapng_file_type_subtype(); }
+" FS_PROBE_BASELINE)
+if(NOT FS_PROBE_BASELINE)
+  message(FATAL_ERROR "flowsplit: cannot compile against the Wireshark headers; see CMakeFiles/CMakeError.log")
+endif()
+
+check_c_source_compiles("
+#include <wireshark.h>
+#include <epan/epan.h>
+const char *f(const epan_t *s) { return epan_get_interface_name(s, 0, 0); }
+" FS_HAVE_IFNAME_SECTION)
+
+check_c_source_compiles("
+#include <wireshark.h>
+#include <wiretap/wtap.h>
+int f(wtap_dumper *d, const wtap_rec *r, int *e, char **i) { return wtap_dump(d, r, e, i); }
+" FS_HAVE_WTAP_REC_DATA)
+
+check_c_source_compiles("
+#include <wireshark.h>
+#include <epan/packet_info.h>
+GHashTable *f(packet_info *p) { return p->dependent_frames; }
+" FS_HAVE_DEPENDENT_FRAMES_HASH)
+
+set(FLOWSPLIT_PROBE_DEFINITIONS "")
+foreach(_p FS_HAVE_IFNAME_SECTION FS_HAVE_WTAP_REC_DATA FS_HAVE_DEPENDENT_FRAMES_HASH)
+  if(${_p})
+    list(APPEND FLOWSPLIT_PROBE_DEFINITIONS ${_p}=1)
+  endif()
+endforeach()
+unset(CMAKE_REQUIRED_INCLUDES)
+unset(CMAKE_REQUIRED_FLAGS)
+unset(CMAKE_TRY_COMPILE_TARGET_TYPE)

@@ -1,0 +1,188 @@
+/* frame_queue.c
+ * Keeps stream files in capture order when IP fragments are involved.
+ *
+ * A TCP segment carried in IP fragments is dissected, and gets its
+ * tcp.stream, only in the frame that completes the datagram; the earlier
+ * fragments belong to the stream too (tshark -2 writes them as frames the
+ * segment depends on), but nothing says so when they are read. So an IP
+ * fragment is held here, and every frame read after it waits behind it,
+ * until the frame that completes its datagram names it among its
+ * dependent frames; then all of them leave in capture order.
+ *
+ * A fragment nobody claims (a datagram that never completes, or one that
+ * carries no TCP) is given up after FRAME_QUEUE_HOLD_FRAMES later frames or
+ * FRAME_QUEUE_HOLD_BYTES held bytes, so memory stays bounded. Without
+ * fragments, frames pass straight through with no copy.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "frame_queue.h"
+
+#include <string.h>
+
+#define FRAME_QUEUE_HOLD_FRAMES 10000
+#define FRAME_QUEUE_HOLD_BYTES (16u * 1024 * 1024)
+
+typedef struct {
+    frame_record fr;        /* points at the copies below */
+    wtap_rec rec;
+    guint8 *data;
+    GArray *streams;        /* guint32 */
+    gboolean pending;       /* a fragment nobody has claimed yet */
+} held_frame;
+
+struct frame_queue {
+    frame_queue_write_fn write;
+    void *user_data;
+    GQueue frames;          /* held_frame, capture order */
+    GHashTable *fragments;  /* frame number -> held_frame, pending only */
+    gsize held_bytes;
+    guint64 dropped;
+};
+
+frame_queue *
+frame_queue_new(frame_queue_write_fn write, void *user_data)
+{
+    frame_queue *fq = g_new0(frame_queue, 1);
+
+    fq->write = write;
+    fq->user_data = user_data;
+    g_queue_init(&fq->frames);
+    fq->fragments = g_hash_table_new(g_direct_hash, g_direct_equal);
+    return fq;
+}
+
+static held_frame *
+held_frame_new(const frame_record *fr, const guint32 *streams, guint n_streams)
+{
+    held_frame *hf = g_new0(held_frame, 1);
+    guint32 caplen = fr->rec->rec_header.packet_header.caplen;
+
+    hf->rec = *fr->rec;
+    hf->rec.block = NULL;
+    hf->data = g_memdup2(fr->data, caplen);
+    hf->streams = g_array_sized_new(FALSE, FALSE, sizeof(guint32), n_streams);
+    g_array_append_vals(hf->streams, streams, n_streams);
+    hf->fr.num = fr->num;
+    hf->fr.rec = &hf->rec;
+    hf->fr.data = hf->data;
+    hf->fr.block = fr->block ? wtap_block_ref(fr->block) : NULL;
+    hf->fr.if_name = fr->if_name ? g_intern_string(fr->if_name) : NULL;
+    return hf;
+}
+
+static void
+held_frame_free(held_frame *hf)
+{
+    if (hf->fr.block != NULL)
+        wtap_block_unref(hf->fr.block);
+    g_array_free(hf->streams, TRUE);
+    g_free(hf->data);
+    g_free(hf);
+}
+
+static void
+enqueue(frame_queue *fq, held_frame *hf)
+{
+    g_queue_push_tail(&fq->frames, hf);
+    fq->held_bytes += hf->rec.rec_header.packet_header.caplen;
+}
+
+gboolean
+frame_queue_push(frame_queue *fq, const frame_record *fr, const guint32 *streams, guint n_streams)
+{
+    if (n_streams == 0)
+        return TRUE;
+    if (fq->frames.length == 0)
+        return fq->write(fr, streams, n_streams, fq->user_data);
+    enqueue(fq, held_frame_new(fr, streams, n_streams));
+    return TRUE;
+}
+
+gboolean
+frame_queue_hold_fragment(frame_queue *fq, const frame_record *fr)
+{
+    held_frame *hf = held_frame_new(fr, NULL, 0);
+
+    hf->pending = TRUE;
+    enqueue(fq, hf);
+    g_hash_table_insert(fq->fragments, GUINT_TO_POINTER(fr->num), hf);
+    return TRUE;
+}
+
+void
+frame_queue_claim(frame_queue *fq, guint32 num, const guint32 *streams, guint n_streams)
+{
+    held_frame *hf = g_hash_table_lookup(fq->fragments, GUINT_TO_POINTER(num));
+
+    if (hf == NULL)
+        return;
+    for (guint i = 0; i < n_streams; i++) {
+        gboolean seen = FALSE;
+        for (guint j = 0; j < hf->streams->len && !seen; j++)
+            seen = g_array_index(hf->streams, guint32, j) == streams[i];
+        if (!seen)
+            g_array_append_val(hf->streams, streams[i]);
+    }
+    hf->pending = FALSE;
+    g_hash_table_remove(fq->fragments, GUINT_TO_POINTER(num));
+}
+
+/* Pops the head; a fragment still pending there is given up. */
+static gboolean
+pop_head(frame_queue *fq)
+{
+    held_frame *hf = g_queue_pop_head(&fq->frames);
+    gboolean ok = TRUE;
+
+    fq->held_bytes -= hf->rec.rec_header.packet_header.caplen;
+    if (hf->pending) {
+        g_hash_table_remove(fq->fragments, GUINT_TO_POINTER(hf->fr.num));
+        fq->dropped++;
+    } else if (hf->streams->len > 0) {
+        ok = fq->write(&hf->fr, (const guint32 *)(void *)hf->streams->data, hf->streams->len, fq->user_data);
+    }
+    held_frame_free(hf);
+    return ok;
+}
+
+gboolean
+frame_queue_flush(frame_queue *fq, guint32 current_num)
+{
+    held_frame *head;
+
+    while ((head = g_queue_peek_head(&fq->frames)) != NULL) {
+        if (head->pending && current_num - head->fr.num < FRAME_QUEUE_HOLD_FRAMES
+            && fq->held_bytes < FRAME_QUEUE_HOLD_BYTES)
+            break;
+        if (!pop_head(fq))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+frame_queue_finish(frame_queue *fq)
+{
+    while (fq->frames.length > 0) {
+        if (!pop_head(fq))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+guint64
+frame_queue_fragments_dropped(const frame_queue *fq)
+{
+    return fq->dropped;
+}
+
+void
+frame_queue_free(frame_queue *fq)
+{
+    if (fq == NULL)
+        return;
+    g_queue_clear_full(&fq->frames, (GDestroyNotify)held_frame_free);
+    g_hash_table_destroy(fq->fragments);
+    g_free(fq);
+}

@@ -1,0 +1,419 @@
+/* intake.c
+ * Decides which frames go to which stream, exactly as Wireshark numbers
+ * streams, and hands them to the writer cache.
+ *
+ * Membership is what `tshark -2 -Y "tcp.stream eq N" -w` writes: every
+ * frame whose dissection carries tcp.stream == N (any TCP layer of it),
+ * plus the frames it was reassembled from. The `tcp` tap alone cannot give
+ * that: it fires once per TCP layer, never for a TCP header with a bad
+ * length, and never for IP fragments. So the intake is a listener on the
+ * `frame` tap, filtered on "tcp.stream or <IP fragment>", which reads every
+ * tcp.stream value from the tree and the frame's dependent frames; held
+ * fragments wait in frame_queue until a frame claims them.
+ *
+ * A second, unfiltered listener on the `tcp` tap only learns facts about
+ * streams: the endpoints of the TCP layer (the IP layer that carries it,
+ * the inner one in a tunnel), who sent the SYN, and FIN/RST, so that a
+ * finished stream's file is the first to be evicted. It fires before the
+ * frame tap for the same frame.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#define WS_LOG_DOMAIN "flowsplit"
+
+#include "intake.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <epan/epan_dissect.h>
+#include <epan/tap.h>
+#include <epan/dissectors/packet-tcp.h>
+#include <wsutil/wslog.h>
+
+#include "frame_queue.h"
+#include "outdir.h"
+#include "stream_name.h"
+#include "writer_cache.h"
+#include "ws_compat.h"
+
+#define INTAKE_FILTER "tcp.stream || ip.flags.mf == 1 || ip.frag_offset > 0 || ipv6.fraghdr"
+
+/* What the split knows of one TCP stream. */
+typedef struct {
+    stream_file *file;
+    address addr_a;         /* source of the stream's first frame */
+    address addr_b;
+    guint16 port_a;
+    guint16 port_b;
+    guint8 fin_from;        /* bit 0: FIN from A, bit 1: FIN from B */
+    gboolean ended;
+} flow_stream;
+
+struct split_session {
+    flowsplit_options opts;
+    int dir_fd;
+    writer_cache *wc;
+    frame_queue *fq;
+    GPtrArray *streams;     /* flow_stream *, indexed by tcp.stream */
+    guint n_streams;
+    GArray *frame_streams;  /* scratch: the current frame's streams */
+    int hf_tcp_stream;
+    int tcp_key;            /* address of this is the tcp listener's key */
+    gboolean registered;
+    gboolean failed;
+    gboolean finished;
+    gboolean progress_shown;
+    gint64 progress_at;
+    guint64 frames_seen;
+    intake_done_fn done;
+    void *done_data;
+};
+
+/* The packet block of the frame being dissected, kept by the postdissector. */
+static wtap_block_t current_block;
+static guint32 current_block_num;
+
+int
+intake_postdissector(tvbuff_t *tvb _U_, packet_info *pinfo, proto_tree *tree _U_, void *data _U_)
+{
+    wtap_block_t block = NULL;
+
+    if (pinfo->fd->has_modified_block)
+        block = epan_get_modified_block(pinfo->epan, pinfo->fd);
+    else if (pinfo->rec != NULL)
+        block = pinfo->rec->block;
+    if (current_block != NULL)
+        wtap_block_unref(current_block);
+    current_block = block ? wtap_block_ref(block) : NULL;
+    current_block_num = pinfo->num;
+    return 0;
+}
+
+split_session *
+intake_session_new(const flowsplit_options *opts, char **error)
+{
+    split_session *s;
+    int dir_fd = outdir_prepare(opts->out_dir, opts->replace, error);
+
+    if (dir_fd < 0)
+        return NULL;
+    s = g_new0(split_session, 1);
+    s->opts = *opts;
+    s->opts.out_dir = g_strdup(opts->out_dir);
+    s->dir_fd = dir_fd;
+    s->wc = writer_cache_new(dir_fd, opts->out_dir, opts->format,
+                             opts->max_open > 0 ? opts->max_open : options_default_max_open());
+    s->streams = g_ptr_array_new();
+    s->frame_streams = g_array_new(FALSE, FALSE, sizeof(guint32));
+    return s;
+}
+
+static flow_stream *
+stream_lookup(split_session *s, guint32 index)
+{
+    return index < s->streams->len ? g_ptr_array_index(s->streams, index) : NULL;
+}
+
+/* A stream's first frame fixes its name: the client first when a SYN tells
+ * who it is, else the sender of that frame. */
+static flow_stream *
+stream_create(split_session *s, guint32 index, const address *src, guint16 sport, const address *dst,
+              guint16 dport, guint16 tcp_flags)
+{
+    flow_stream *st = g_new0(flow_stream, 1);
+    gboolean syn_ack = (tcp_flags & TH_SYN) && (tcp_flags & TH_ACK);
+    char *name;
+
+    copy_address(&st->addr_a, src);
+    copy_address(&st->addr_b, dst);
+    st->port_a = sport;
+    st->port_b = dport;
+    if (syn_ack)
+        name = stream_file_name(index, dst, dport, src, sport);
+    else
+        name = stream_file_name(index, src, sport, dst, dport);
+    st->file = writer_cache_add(s->wc, name);
+    if (index >= s->streams->len)
+        g_ptr_array_set_size(s->streams, index + 1);
+    g_ptr_array_index(s->streams, index) = st;
+    s->n_streams++;
+    return st;
+}
+
+static void
+stream_free(flow_stream *st)
+{
+    if (st == NULL)
+        return;
+    free_address(&st->addr_a);
+    free_address(&st->addr_b);
+    g_free(st);
+}
+
+/* tcp tap: per-stream facts from each TCP layer. */
+static tap_packet_status
+intake_tcp_packet(void *tapdata, packet_info *pinfo _U_, epan_dissect_t *edt _U_, const void *data,
+                  tap_flags_t flags _U_)
+{
+    split_session *s = (split_session *)((char *)tapdata - offsetof(split_session, tcp_key));
+    const struct tcpheader *th = data;
+    flow_stream *st = stream_lookup(s, th->th_stream);
+
+    if (st == NULL)
+        st = stream_create(s, th->th_stream, &th->ip_src, th->th_sport, &th->ip_dst, th->th_dport, th->th_flags);
+    if (st->ended)
+        return TAP_PACKET_DONT_REDRAW;
+    if (th->th_flags & TH_RST) {
+        st->ended = TRUE;
+    } else if (th->th_flags & TH_FIN) {
+        gboolean from_a = th->th_sport == st->port_a && addresses_equal(&th->ip_src, &st->addr_a);
+        st->fin_from |= from_a ? 1 : 2;
+        st->ended = st->fin_from == 3;
+    }
+    if (st->ended) {
+        ws_debug("stream %u ended", th->th_stream);
+        writer_cache_stream_ended(s->wc, st->file);
+    }
+    return TAP_PACKET_DONT_REDRAW;
+}
+
+static gboolean
+write_frame(const frame_record *fr, const guint32 *streams, guint n_streams, void *user_data)
+{
+    split_session *s = user_data;
+
+    for (guint i = 0; i < n_streams; i++) {
+        flow_stream *st = stream_lookup(s, streams[i]);
+        if (!writer_cache_write(s->wc, st->file, fr))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* The distinct tcp.stream values of the frame, in tree order. */
+static void
+collect_streams(split_session *s, packet_info *pinfo, epan_dissect_t *edt)
+{
+    GPtrArray *fields = proto_get_finfo_ptr_array(edt->tree, s->hf_tcp_stream);
+
+    g_array_set_size(s->frame_streams, 0);
+    for (guint i = 0; fields != NULL && i < fields->len; i++) {
+        guint32 index = fvalue_get_uinteger(fs_field_value(g_ptr_array_index(fields, i)));
+        gboolean seen = FALSE;
+
+        for (guint j = 0; j < s->frame_streams->len && !seen; j++)
+            seen = g_array_index(s->frame_streams, guint32, j) == index;
+        if (seen)
+            continue;
+        g_array_append_val(s->frame_streams, index);
+        /* A TCP header with a bad length gets a stream but no tcp tap call. */
+        if (stream_lookup(s, index) == NULL)
+            stream_create(s, index, &pinfo->src, (guint16)pinfo->srcport, &pinfo->dst, (guint16)pinfo->destport, 0);
+    }
+}
+
+typedef struct {
+    split_session *s;
+    guint32 self;
+    gboolean any;
+} claim_ctx;
+
+static void
+claim_dependent(guint32 num, void *user_data)
+{
+    claim_ctx *c = user_data;
+
+    if (num == c->self)
+        return;
+    c->any = TRUE;
+    frame_queue_claim(c->s->fq, num, (const guint32 *)(void *)c->s->frame_streams->data, c->s->frame_streams->len);
+}
+
+static void
+show_progress(split_session *s, gboolean last)
+{
+    writer_cache_stats st;
+    gint64 now;
+
+    if (!isatty(STDERR_FILENO))
+        return;
+    now = g_get_monotonic_time();
+    if (!last && now - s->progress_at < G_USEC_PER_SEC)
+        return;
+    if (s->progress_at == 0 && !last) {     /* first call: start the clock */
+        s->progress_at = now;
+        return;
+    }
+    s->progress_at = now;
+    if (last) {
+        if (s->progress_shown)
+            fputs("\r\033[K", stderr);
+        return;
+    }
+    writer_cache_get_stats(s->wc, &st);
+    fprintf(stderr, "\rflowsplit: %" G_GUINT64_FORMAT " frames read, %u streams, %.1f MB written\033[K",
+            s->frames_seen, s->n_streams, st.bytes / 1e6);
+    s->progress_shown = TRUE;
+}
+
+/* frame tap: every frame with a TCP stream or an IP fragment. */
+static tap_packet_status
+intake_frame_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt, const void *data _U_,
+                    tap_flags_t flags _U_)
+{
+    split_session *s = tapdata;
+    frame_record fr;
+    claim_ctx claim = { s, pinfo->num, FALSE };
+    gboolean ok;
+
+    if (s->failed || pinfo->rec == NULL || pinfo->rec->rec_type != REC_TYPE_PACKET)
+        return TAP_PACKET_DONT_REDRAW;
+    s->frames_seen++;
+    collect_streams(s, pinfo, edt);
+
+    fr.num = pinfo->num;
+    fr.rec = pinfo->rec;
+    fr.data = tvb_get_ptr(edt->tvb, 0, pinfo->rec->rec_header.packet_header.caplen);
+    fr.block = (current_block_num == pinfo->num) ? current_block : NULL;
+    fr.if_name = (pinfo->rec->presence_flags & WTAP_HAS_INTERFACE_ID)
+                     ? fs_interface_name(pinfo->epan, pinfo->rec->rec_header.packet_header.interface_id,
+                                         pinfo->rec->section_number)
+                     : NULL;
+
+    fs_foreach_dependent_frame(pinfo, claim_dependent, &claim);
+    if (s->frame_streams->len > 0)
+        ok = frame_queue_push(s->fq, &fr, (const guint32 *)(void *)s->frame_streams->data, s->frame_streams->len);
+    else if (!claim.any)
+        ok = frame_queue_hold_fragment(s->fq, &fr);
+    else
+        ok = TRUE;      /* completes a datagram that carries no TCP */
+    ok = ok && frame_queue_flush(s->fq, pinfo->num);
+    show_progress(s, FALSE);
+    if (!ok) {
+        s->failed = TRUE;
+        return TAP_PACKET_FAILED;
+    }
+    return TAP_PACKET_DONT_REDRAW;
+}
+
+static void
+intake_reset(void *tapdata _U_)
+{
+    /* tshark calls reset after the last frame, before finish: nothing to do. */
+}
+
+static void
+intake_frame_finish(void *tapdata)
+{
+    split_session *s = tapdata;
+
+    intake_finish(s);
+    if (s->done != NULL)
+        s->done(s, s->done_data);
+}
+
+gboolean
+intake_register(split_session *s, char **error)
+{
+    GString *err;
+
+    s->hf_tcp_stream = proto_registrar_get_id_byname("tcp.stream");
+    if (s->hf_tcp_stream < 0) {
+        *error = g_strdup("flowsplit: this Wireshark has no tcp.stream field");
+        return FALSE;
+    }
+    s->fq = frame_queue_new(write_frame, s);
+    err = register_tap_listener("tcp", &s->tcp_key, NULL, TL_REQUIRES_NOTHING, NULL, intake_tcp_packet, NULL, NULL);
+    if (err != NULL) {
+        *error = g_strdup_printf("flowsplit: cannot listen to TCP: %s", err->str);
+        g_string_free(err, TRUE);
+        return FALSE;
+    }
+    err = register_tap_listener("frame", s, INTAKE_FILTER, TL_REQUIRES_PROTO_TREE, intake_reset,
+                                intake_frame_packet, NULL, intake_frame_finish);
+    if (err != NULL) {
+        *error = g_strdup_printf("flowsplit: cannot listen to frames: %s", err->str);
+        g_string_free(err, TRUE);
+        remove_tap_listener(&s->tcp_key);
+        return FALSE;
+    }
+    s->registered = TRUE;
+    return TRUE;
+}
+
+gboolean
+intake_finish(split_session *s)
+{
+    if (s->finished)
+        return !s->failed && writer_cache_error(s->wc) == NULL;
+    s->finished = TRUE;
+    if (s->fq != NULL && !frame_queue_finish(s->fq))
+        s->failed = TRUE;
+    if (!writer_cache_close_all(s->wc))
+        s->failed = TRUE;
+    if (writer_cache_error(s->wc) != NULL)
+        s->failed = TRUE;
+    show_progress(s, TRUE);
+    if (current_block != NULL) {
+        wtap_block_unref(current_block);
+        current_block = NULL;
+    }
+    return !s->failed;
+}
+
+void
+intake_set_done_callback(split_session *s, intake_done_fn done, void *user_data)
+{
+    s->done = done;
+    s->done_data = user_data;
+}
+
+const char *
+intake_error(const split_session *s)
+{
+    return writer_cache_error(s->wc);
+}
+
+char *
+intake_summary(const split_session *s)
+{
+    writer_cache_stats st;
+    GString *line = g_string_new(NULL);
+    guint64 dropped = s->fq ? frame_queue_fragments_dropped(s->fq) : 0;
+
+    writer_cache_get_stats(s->wc, &st);
+    g_string_printf(line, "flowsplit: %u streams, %" G_GUINT64_FORMAT " frames written to %" G_GUINT64_FORMAT
+                    " files in %s (%.1f MB), %" G_GUINT64_FORMAT " reopens after eviction, at most %u files open (max_open=%u)",
+                    s->n_streams, st.frames, st.files, s->opts.out_dir, st.bytes / 1e6, st.reopens,
+                    st.open_most, writer_cache_max_open(s->wc));
+    if (st.converted > 0)
+        g_string_append_printf(line, ", %" G_GUINT64_FORMAT " files written as pcapng (pcap could not hold their frames)",
+                               st.converted);
+    if (dropped > 0)
+        g_string_append_printf(line, ", %" G_GUINT64_FORMAT " IP fragments of no complete datagram skipped", dropped);
+    return g_string_free(line, FALSE);
+}
+
+void
+intake_session_free(split_session *s)
+{
+    if (s == NULL)
+        return;
+    if (s->registered) {
+        remove_tap_listener(&s->tcp_key);
+        remove_tap_listener(s);
+    }
+    intake_finish(s);
+    writer_cache_free(s->wc);
+    frame_queue_free(s->fq);
+    for (guint i = 0; i < s->streams->len; i++)
+        stream_free(g_ptr_array_index(s->streams, i));
+    g_ptr_array_free(s->streams, TRUE);
+    g_array_free(s->frame_streams, TRUE);
+    if (s->dir_fd >= 0)
+        close(s->dir_fd);
+    options_clear(&s->opts);
+    g_free(s);
+}

@@ -1,0 +1,45 @@
+/* intake.h
+ * A split session: the tap listeners that feed frames to stream files.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef FLOWSPLIT_INTAKE_H
+#define FLOWSPLIT_INTAKE_H
+
+#include <glib.h>
+#include <epan/packet.h>
+
+#include "options.h"
+
+typedef struct split_session split_session;
+
+/* Prepares the output folder and the writers. NULL with a one-line
+ * message in *error (g_free it) when the folder cannot be used. */
+split_session *intake_session_new(const flowsplit_options *opts, char **error);
+
+/* Registers the listeners (needs display filters: call it from the tap
+ * registration hook or later, never from proto handoff). */
+gboolean intake_register(split_session *s, char **error);
+
+/* Ends the split: writes what is held, closes every file. FALSE when the
+ * split failed; intake_error() says why. Safe to call twice. */
+gboolean intake_finish(split_session *s);
+
+/* Called by Wireshark's tap machinery when a listener is removed or at
+ * exit, after the last frame. */
+typedef void (*intake_done_fn)(split_session *s, void *user_data);
+void intake_set_done_callback(split_session *s, intake_done_fn done, void *user_data);
+
+const char *intake_error(const split_session *s);
+
+/* One line: streams, frames, files, bytes, reopens, most files open. */
+char *intake_summary(const split_session *s);
+
+void intake_session_free(split_session *s);
+
+/* Keeps a reference to each frame's packet block (comments) for the tap,
+ * which runs after the dissection has dropped it. Register it as a
+ * postdissector. */
+int intake_postdissector(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data);
+
+#endif /* FLOWSPLIT_INTAKE_H */

@@ -1,0 +1,181 @@
+/* options.c
+ * Parses -X flowsplit:KEY=VALUE. Options may repeat (-X flowsplit:a=1
+ * -X flowsplit:b=2) or share one -X, separated by commas. A comma starts
+ * a new option only when a KEY= follows it, so out=/data/a,b keeps its
+ * comma; a value that itself contains ",KEY=" needs its own -X.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "options.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include <epan/ex-opt.h>
+
+#define OPTIONS_VALID_KEYS "out, format, max_open, replace"
+
+/* Descriptors tshark itself may need besides ours: the input, its
+ * temporary files, libraries, name resolution, plus room for -w. */
+#define OPTIONS_FD_HEADROOM 32
+
+static gboolean
+parse_yes_no(const char *key, const char *value, gboolean *out, char **error)
+{
+    if (g_ascii_strcasecmp(value, "yes") == 0 || g_ascii_strcasecmp(value, "true") == 0
+        || strcmp(value, "1") == 0) {
+        *out = TRUE;
+        return TRUE;
+    }
+    if (g_ascii_strcasecmp(value, "no") == 0 || g_ascii_strcasecmp(value, "false") == 0
+        || strcmp(value, "0") == 0) {
+        *out = FALSE;
+        return TRUE;
+    }
+    *error = g_strdup_printf("flowsplit: bad value \"%s\" for %s; valid values: yes, no", value, key);
+    return FALSE;
+}
+
+static gboolean
+parse_one(flowsplit_options *opts, const char *key, const char *value, char **error)
+{
+    if (strcmp(key, "out") == 0) {
+        if (*value == '\0') {
+            *error = g_strdup("flowsplit: out needs a folder, e.g. -X flowsplit:out=streams");
+            return FALSE;
+        }
+        g_free(opts->out_dir);
+        opts->out_dir = g_strdup(value);
+        return TRUE;
+    }
+    if (strcmp(key, "format") == 0) {
+        if (strcmp(value, "pcapng") == 0)
+            opts->format = FS_FORMAT_PCAPNG;
+        else if (strcmp(value, "pcap") == 0)
+            opts->format = FS_FORMAT_PCAP;
+        else {
+            *error = g_strdup_printf("flowsplit: bad value \"%s\" for format; valid values: pcapng, pcap", value);
+            return FALSE;
+        }
+        return TRUE;
+    }
+    if (strcmp(key, "max_open") == 0) {
+        char *end;
+        guint64 n;
+
+        errno = 0;
+        n = g_ascii_strtoull(value, &end, 10);
+        if (errno != 0 || end == value || *end != '\0' || n < 1 || n > 1000000 || value[0] == '-') {
+            *error = g_strdup_printf("flowsplit: bad value \"%s\" for max_open; valid values: a whole number from 1 to 1000000", value);
+            return FALSE;
+        }
+        opts->max_open = (guint)n;
+        return TRUE;
+    }
+    if (strcmp(key, "replace") == 0)
+        return parse_yes_no(key, value, &opts->replace, error);
+
+    *error = g_strdup_printf("flowsplit: unknown option \"%s\"; valid keys: " OPTIONS_VALID_KEYS
+                             " (e.g. -X flowsplit:out=DIR)", key);
+    return FALSE;
+}
+
+/* Where the option that starts at s ends: at a comma followed by KEY=. */
+static const char *
+option_end(const char *s)
+{
+    for (const char *p = strchr(s, ','); p != NULL; p = strchr(p + 1, ',')) {
+        const char *k = p + 1;
+        while (g_ascii_isalnum(*k) || *k == '_')
+            k++;
+        if (k > p + 1 && *k == '=')
+            return p;
+    }
+    return s + strlen(s);
+}
+
+static gboolean
+parse_item(flowsplit_options *opts, const char *item, char **error)
+{
+    const char *s = item;
+
+    while (*s != '\0') {
+        const char *end = option_end(s);
+        char *opt = g_strndup(s, end - s);
+        char *eq = strchr(opt, '=');
+        gboolean ok;
+
+        if (eq == NULL || eq == opt) {
+            *error = g_strdup_printf("flowsplit: \"%s\" is not KEY=VALUE; valid keys: " OPTIONS_VALID_KEYS
+                                     " (e.g. -X flowsplit:out=DIR)", opt);
+            g_free(opt);
+            return FALSE;
+        }
+        *eq = '\0';
+        ok = parse_one(opts, opt, eq + 1, error);
+        g_free(opt);
+        if (!ok)
+            return FALSE;
+        s = (*end == ',') ? end + 1 : end;
+    }
+    return TRUE;
+}
+
+gboolean
+options_parse_strings(flowsplit_options *opts, const char *const *items, guint n_items, char **error)
+{
+    memset(opts, 0, sizeof *opts);
+    opts->format = FS_FORMAT_PCAPNG;
+    for (guint i = 0; i < n_items; i++) {
+        opts->given = TRUE;
+        if (!parse_item(opts, items[i], error)) {
+            options_clear(opts);
+            return FALSE;
+        }
+    }
+    if (opts->given && opts->out_dir == NULL) {
+        *error = g_strdup("flowsplit: no output folder; add -X flowsplit:out=DIR");
+        options_clear(opts);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+options_parse_command_line(flowsplit_options *opts, char **error)
+{
+    int n = ex_opt_count("flowsplit");
+    const char **items = g_new0(const char *, n > 0 ? n : 1);
+    gboolean ok;
+
+    for (int i = 0; i < n; i++)
+        items[i] = ex_opt_get_nth("flowsplit", i);
+    ok = options_parse_strings(opts, items, (guint)n, error);
+    g_free(items);
+    return ok;
+}
+
+void
+options_clear(flowsplit_options *opts)
+{
+    g_free(opts->out_dir);
+    memset(opts, 0, sizeof *opts);
+}
+
+guint
+options_default_max_open(void)
+{
+    struct rlimit rl;
+    rlim_t soft;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 1024;
+    soft = rl.rlim_cur;
+    if (soft > 1000000)
+        soft = 1000000;
+    if (soft <= OPTIONS_FD_HEADROOM + 4)
+        return 4;
+    return (guint)(soft - OPTIONS_FD_HEADROOM);
+}

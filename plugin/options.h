@@ -1,0 +1,38 @@
+/* options.h
+ * The -X flowsplit:KEY=VALUE options.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef FLOWSPLIT_OPTIONS_H
+#define FLOWSPLIT_OPTIONS_H
+
+#include <glib.h>
+
+typedef enum {
+    FS_FORMAT_PCAPNG,
+    FS_FORMAT_PCAP
+} fs_format;
+
+typedef struct {
+    gboolean given;     /* at least one -X flowsplit: option */
+    char *out_dir;      /* out=DIR; NULL when not given */
+    fs_format format;   /* format=pcapng|pcap */
+    guint max_open;     /* max_open=N; 0 means "derive from RLIMIT_NOFILE" */
+    gboolean replace;   /* replace=yes|no */
+} flowsplit_options;
+
+/* Reads every "-X flowsplit:..." option tshark or Wireshark was given.
+ * Returns FALSE with a one-line message in *error (g_free it). */
+gboolean options_parse_command_line(flowsplit_options *opts, char **error);
+
+/* The same for a list of "KEY=VALUE[,KEY=VALUE...]" strings. */
+gboolean options_parse_strings(flowsplit_options *opts, const char *const *items, guint n_items,
+                               char **error);
+
+void options_clear(flowsplit_options *opts);
+
+/* The most output files to keep open when max_open is not given: the
+ * process's open-file limit less headroom for tshark's own files. */
+guint options_default_max_open(void);
+
+#endif /* FLOWSPLIT_OPTIONS_H */

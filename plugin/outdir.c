@@ -1,0 +1,123 @@
+/* outdir.c
+ * Prepares the folder a split is written to. Every stream file is later
+ * created with openat() relative to the descriptor returned here, with
+ * O_EXCL|O_NOFOLLOW, so nothing planted in the folder is followed.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "outdir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+gboolean
+outdir_is_output_name(const char *name)
+{
+    const char *p;
+    int digits = 0;
+
+    if (strcmp(name, "streams.csv") == 0)
+        return TRUE;
+    if (strncmp(name, "tcp-", 4) != 0)
+        return FALSE;
+    for (p = name + 4; g_ascii_isdigit(*p); p++)
+        digits++;
+    return digits >= 6 && (*p == '_' || *p == '.');
+}
+
+/* Lists the split's files in the folder; NULL-terminated, g_strfreev it. */
+static char **
+list_output_files(int dir_fd, char **error, const char *path)
+{
+    GPtrArray *names = g_ptr_array_new();
+    int fd = dup(dir_fd);
+    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+    struct dirent *de;
+
+    if (dir == NULL) {
+        *error = g_strdup_printf("flowsplit: cannot read output folder \"%s\": %s", path, g_strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        g_ptr_array_free(names, TRUE);
+        return NULL;
+    }
+    while ((de = readdir(dir)) != NULL) {
+        if (outdir_is_output_name(de->d_name))
+            g_ptr_array_add(names, g_strdup(de->d_name));
+    }
+    closedir(dir);
+    g_ptr_array_add(names, NULL);
+    return (char **)g_ptr_array_free(names, FALSE);
+}
+
+static gboolean
+remove_output_files(int dir_fd, char **names, const char *path, char **error)
+{
+    for (char **n = names; *n != NULL; n++) {
+        if (unlinkat(dir_fd, *n, 0) != 0 && errno != ENOENT) {
+            *error = g_strdup_printf("flowsplit: cannot remove \"%s/%s\" of an earlier split: %s",
+                                     path, *n, g_strerror(errno));
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+int
+outdir_prepare(const char *path, gboolean replace, char **error)
+{
+    struct stat st;
+    char **existing;
+    int dir_fd;
+
+    if (stat(path, &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) {
+            *error = g_strdup_printf("flowsplit: output folder \"%s\" exists and is not a folder; choose another out=DIR", path);
+            return -1;
+        }
+    } else if (g_mkdir_with_parents(path, 0777) != 0) {
+        *error = g_strdup_printf("flowsplit: cannot create output folder \"%s\": %s; choose another out=DIR",
+                                 path, g_strerror(errno));
+        return -1;
+    }
+
+    dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0) {
+        *error = g_strdup_printf("flowsplit: cannot open output folder \"%s\": %s; choose another out=DIR",
+                                 path, g_strerror(errno));
+        return -1;
+    }
+    if (faccessat(dir_fd, ".", W_OK | X_OK, AT_EACCESS) != 0) {
+        *error = g_strdup_printf("flowsplit: cannot write to output folder \"%s\": %s; choose another out=DIR",
+                                 path, g_strerror(errno));
+        close(dir_fd);
+        return -1;
+    }
+
+    existing = list_output_files(dir_fd, error, path);
+    if (existing == NULL) {
+        close(dir_fd);
+        return -1;
+    }
+    if (existing[0] != NULL) {
+        if (!replace) {
+            *error = g_strdup_printf("flowsplit: output folder \"%s\" already holds a split (%s); "
+                                     "add -X flowsplit:replace=yes to overwrite it, or choose another out=DIR",
+                                     path, existing[0]);
+            g_strfreev(existing);
+            close(dir_fd);
+            return -1;
+        }
+        if (!remove_output_files(dir_fd, existing, path, error)) {
+            g_strfreev(existing);
+            close(dir_fd);
+            return -1;
+        }
+    }
+    g_strfreev(existing);
+    return dir_fd;
+}

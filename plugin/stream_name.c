@@ -1,0 +1,40 @@
+/* stream_name.c
+ * Builds a stream's file name from its index, addresses and ports only:
+ * nothing from a packet's payload reaches a path. The result is safe on
+ * Linux, macOS and Windows: no '/', '\\', ':' or other reserved character,
+ * never "." or "..", at most about 100 bytes.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "stream_name.h"
+
+#include <epan/address_types.h>
+#include <epan/to_str.h>
+
+static void
+append_endpoint(GString *name, const address *addr, guint16 port)
+{
+    char *text = (addr != NULL && addr->type != AT_NONE) ? address_to_str(NULL, addr) : NULL;
+
+    if (text == NULL || *text == '\0') {
+        g_string_append(name, "unknown");
+    } else {
+        for (const char *c = text; *c != '\0'; c++)
+            g_string_append_c(name, (g_ascii_isalnum(*c) || *c == '.') ? *c : '_');
+    }
+    g_string_append_printf(name, ".%u", port);
+    wmem_free(NULL, text);
+}
+
+char *
+stream_file_name(guint32 stream, const address *client, guint16 client_port,
+                 const address *server, guint16 server_port)
+{
+    GString *name = g_string_sized_new(64);
+
+    g_string_printf(name, "tcp-%06u_", stream);
+    append_endpoint(name, client, client_port);
+    g_string_append_c(name, '-');
+    append_endpoint(name, server, server_port);
+    return g_string_free(name, FALSE);
+}

@@ -1,0 +1,62 @@
+/* writer_cache.h
+ * One capture file per stream, with at most max_open of them open.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef FLOWSPLIT_WRITER_CACHE_H
+#define FLOWSPLIT_WRITER_CACHE_H
+
+#include <glib.h>
+#include <wiretap/wtap.h>
+
+#include "options.h"
+
+/* One input frame as the writer needs it. */
+typedef struct {
+    guint32 num;            /* frame number in the input */
+    const wtap_rec *rec;    /* header as read: time, lengths, link type, interface */
+    const guint8 *data;     /* rec's caplen bytes */
+    wtap_block_t block;     /* packet block (comments, flags), or NULL */
+    const char *if_name;    /* capture interface name, or NULL */
+} frame_record;
+
+typedef struct stream_file stream_file;
+typedef struct writer_cache writer_cache;
+
+typedef struct {
+    guint64 files;          /* files created */
+    guint64 frames;         /* frames written */
+    guint64 bytes;          /* frame bytes written */
+    guint64 reopens;        /* opens of a file evicted earlier */
+    guint64 converted;      /* pcap files turned into pcapng (format=pcap) */
+    guint open_now;
+    guint open_most;
+} writer_cache_stats;
+
+writer_cache *writer_cache_new(int dir_fd, const char *dir_path, fs_format format, guint max_open);
+
+/* A new stream file named base_name plus the format's extension; nothing
+ * is created on disk before its first frame. Takes base_name. */
+stream_file *writer_cache_add(writer_cache *wc, char *base_name);
+
+/* Writes one frame to sf, opening, reopening or evicting as needed.
+ * FALSE when the split failed: see writer_cache_error(). */
+gboolean writer_cache_write(writer_cache *wc, stream_file *sf, const frame_record *fr);
+
+/* The stream has ended (FIN both ways or RST): evict its file first. */
+void writer_cache_stream_ended(writer_cache *wc, stream_file *sf);
+
+/* Closes every open file. FALSE when any close failed. */
+gboolean writer_cache_close_all(writer_cache *wc);
+
+/* The first error, one line naming the file and the cause; or NULL. */
+const char *writer_cache_error(const writer_cache *wc);
+
+void writer_cache_get_stats(const writer_cache *wc, writer_cache_stats *stats);
+guint writer_cache_max_open(const writer_cache *wc);
+const char *stream_file_name_of(const stream_file *sf);
+
+/* Closes everything and frees the cache and its stream files. */
+void writer_cache_free(writer_cache *wc);
+
+#endif /* FLOWSPLIT_WRITER_CACHE_H */

@@ -1,0 +1,197 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Shared test machinery: running the real tshark with the built plugin,
+and what tshark itself says a split must hold (the oracle).
+
+tshark ignores plugin folders when it runs as root, so as root every tshark
+here runs as the unprivileged uid 65534 (setpriv), with
+WIRESHARK_PLUGIN_DIR pointing at the build's plugins/ folder.
+"""
+import functools
+import glob
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+import capfile
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("FLOWSPLIT_BUILD_DIR", os.path.join(REPO, "build"))
+PLUGIN_DIR = os.path.join(BUILD, "plugins")
+PUBLIC = os.path.join(os.path.dirname(REPO), "shared", "captures", "public")
+NOBODY = 65534
+AS_ROOT = os.geteuid() == 0
+
+NAME_RE = re.compile(r"^tcp-(\d{6,})_([A-Za-z0-9._]+)\.(\d+)-([A-Za-z0-9._]+)\.(\d+)\.(pcapng|pcap)$")
+
+
+def bundled_captures():
+    return sorted(p for p in glob.glob(os.path.join(REPO, "captures", "*"))
+                  if not p.endswith(".py") and os.path.isfile(p))
+
+
+def public_captures():
+    if not os.path.isdir(PUBLIC):
+        return []
+    return sorted(p for p in glob.glob(os.path.join(PUBLIC, "*")) if not p.endswith(".md"))
+
+
+def capture_id(path):
+    return os.path.basename(path)
+
+
+_WORK = None
+
+
+def work_root():
+    """A scratch folder every uid can use (the split runs as uid 65534)."""
+    global _WORK
+    if _WORK is None:
+        _WORK = tempfile.mkdtemp(prefix="flowsplit-tests-", dir=os.environ.get("FLOWSPLIT_TEST_TMP"))
+        os.chmod(_WORK, 0o777)
+        os.makedirs(os.path.join(_WORK, "home"), mode=0o777)
+        os.chmod(os.path.join(_WORK, "home"), 0o777)
+    return _WORK
+
+
+def scratch(name):
+    path = tempfile.mkdtemp(prefix=re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:60] + "-", dir=work_root())
+    os.chmod(path, 0o777)
+    return path
+
+
+def tshark(args, ulimit_n=None, plugin=True, timeout=1800):
+    """Runs tshark (as uid 65534 when we are root) and returns the CompletedProcess."""
+    env = dict(os.environ)
+    env["HOME"] = os.path.join(work_root(), "home")
+    env.pop("WIRESHARK_PLUGIN_DIR", None)
+    if plugin:
+        env["WIRESHARK_PLUGIN_DIR"] = PLUGIN_DIR
+    cmd = ["tshark"] + list(args)
+    if ulimit_n is not None:
+        cmd = ["bash", "-c", 'ulimit -n %d && exec "$@"' % ulimit_n, "bash"] + cmd
+    if AS_ROOT:
+        cmd = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"] + cmd
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, errors="replace")
+
+
+def stderr_lines(proc):
+    """stderr without tshark's own note about running as root (never printed as nobody)."""
+    return [l for l in proc.stderr.splitlines() if l.strip()]
+
+
+def split(capture, out, *options, ulimit_n=None):
+    args = ["-r", capture, "-q", "-X", "flowsplit:out=" + out]
+    for opt in options:
+        args += ["-X", "flowsplit:" + opt]
+    return tshark(args, ulimit_n=ulimit_n)
+
+
+class Oracle:
+    """What tshark says of a capture: each frame's digest, and each stream's frames."""
+
+    def __init__(self, capture):
+        fields = ["frame.number", "tcp.stream", "ip.fragment", "ipv6.fragment", "frame.time_epoch",
+                  "frame.len", "frame.cap_len", "frame.md5_hash", "frame.comment", "tcp.srcport",
+                  "tcp.dstport", "tcp.flags"]
+        args = ["-2", "-r", capture, "-o", "frame.generate_md5_hash:TRUE", "-T", "fields",
+                "-E", "occurrence=a", "-E", "aggregator=\x1f", "-E", "separator=\t"]
+        for f in fields:
+            args += ["-e", f]
+        proc = tshark(args, plugin=False)
+        self.returncode = proc.returncode
+        self.digest = {}
+        self.streams = {}           # stream -> sorted frame numbers
+        self.first = {}             # stream -> (srcport, dstport, flags) of its first frame
+        for line in proc.stdout.splitlines():
+            col = line.split("\t")
+            if len(col) < len(fields) or not col[0]:
+                continue
+            num = int(col[0])
+            sec, _, frac = col[4].partition(".")
+            # tshark prints the nanoseconds as they are, at least 9 digits
+            # (10 for an invalid time stamp whose fraction is >= 1 s).
+            ts = int(sec) * 10**9 + int(frac.ljust(9, "0")) * (-1 if sec.startswith("-") else 1)
+            comments = ",".join(c for c in col[8].split("\x1f") if c)
+            self.digest[num] = (ts, int(col[5]), int(col[6]), col[7], comments)
+            streams = [int(s) for s in col[1].split("\x1f") if s]
+            frags = [int(f) for f in (col[2] + "\x1f" + col[3]).split("\x1f") if f]
+            sports, dports, flags = (col[9].split("\x1f"), col[10].split("\x1f"), col[11].split("\x1f"))
+            for k, s in enumerate(streams):
+                members = self.streams.setdefault(s, set())
+                members.add(num)
+                members.update(frags)
+                if s not in self.first and k < len(sports) and sports[k] and dports[k]:
+                    self.first[s] = (int(sports[k]), int(dports[k]), int(flags[k], 16) if k < len(flags) and flags[k] else 0)
+        self.streams = {s: sorted(m) for s, m in self.streams.items()}
+
+    def expected(self, stream):
+        return [self.digest[n] for n in self.streams[stream]]
+
+
+@functools.lru_cache(maxsize=None)
+def oracle(capture):
+    return Oracle(capture)
+
+
+def split_files(out):
+    """{stream: file name} of a split, failing on names that are not ours."""
+    files = {}
+    for name in sorted(os.listdir(out)):
+        if name == "streams.csv":
+            continue
+        m = NAME_RE.match(name)
+        assert m, "unexpected file in the split: %s" % name
+        stream = int(m.group(1))
+        assert stream not in files, "two files for stream %d: %s, %s" % (stream, files[stream], name)
+        files[stream] = name
+    return files
+
+
+def check_membership(capture, out, fmt="pcapng"):
+    """Every stream of the capture has exactly its file, holding exactly the frames
+    tshark -2 assigns it (and their fragments), in capture order."""
+    o = oracle(capture)
+    files = split_files(out)
+    assert sorted(files) == sorted(o.streams), "streams with files differ from tshark's tcp.stream values"
+    for stream, name in files.items():
+        path = os.path.join(out, name)
+        records = capfile.read(path)
+        got = [r.digest() for r in records]
+        want = o.expected(stream)
+        assert got == want, "%s: frames differ from tshark's stream %d (%d vs %d frames)" % (
+            name, stream, len(got), len(want))
+        m = NAME_RE.match(name)
+        assert m.group(6) == capfile.file_format(path), "%s: extension does not match the format" % name
+        if fmt == "pcap" and name.endswith(".pcap"):
+            assert len({r.linktype for r in records}) == 1
+        if stream in o.first:
+            sport, dport, flags = o.first[stream]
+            client_port, server_port = (dport, sport) if (flags & 0x12) == 0x12 else (sport, dport)
+            assert (int(m.group(3)), int(m.group(5))) == (client_port, server_port), \
+                "%s: ports are not client then server of the first frame" % name
+    return files
+
+
+def capinfos_all(out, names):
+    """capinfos reads every file without error."""
+    paths = [os.path.join(out, n) for n in names]
+    for i in range(0, len(paths), 500):
+        proc = subprocess.run(["capinfos", "-c"] + paths[i:i + 500], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+@pytest.fixture
+def workdir(request):
+    return scratch(request.node.name)
+
+
+def generator():
+    return os.path.join(REPO, "captures", "generate.py")
+
+
+def python3():
+    return shutil.which("python3") or "/usr/bin/python3"

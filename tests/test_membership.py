@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The membership rule, on every capture: each stream's file holds exactly
+the frames `tshark -2 -Y "tcp.stream eq N" -w` writes, in capture order,
+with the same time stamps, lengths, bytes and comments."""
+import os
+import re
+import pytest
+
+import capfile
+from conftest import (bundled_captures, capinfos_all, capture_id, check_membership, oracle,
+                      public_captures, scratch, split, split_files, stderr_lines, tshark)
+
+CAPTURES = bundled_captures() + public_captures()
+
+# (format, max_open): the default, and a tiny cache that makes every
+# stream's file be evicted and reopened (appended to) many times.
+VARIANTS = [("pcapng", None), ("pcap", None), ("pcapng", 2), ("pcap", 2)]
+
+
+def variant_id(v):
+    return v[0] + ("-max_open=%d" % v[1] if v[1] else "")
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=variant_id)
+@pytest.mark.parametrize("capture", CAPTURES, ids=capture_id)
+def test_membership(capture, variant):
+    fmt, max_open = variant
+    out = os.path.join(scratch(capture_id(capture) + "-" + variant_id(variant)), "out")
+    opts = ["format=" + fmt] + (["max_open=%d" % max_open] if max_open else [])
+    proc = split(capture, out, *opts)
+    o = oracle(capture)
+    # tshark's own status stands: 0, or 2 for a damaged capture it read part of.
+    assert proc.returncode == o.returncode, proc.stderr
+    summary = [l for l in stderr_lines(proc) if l.startswith("flowsplit: ")]
+    assert len(summary) == 1 and " streams, " in summary[0], proc.stderr
+    files = check_membership(capture, out, fmt)
+    assert int(re.search(r"flowsplit: (\d+) streams", summary[0]).group(1)) == len(files)
+    if files:
+        capinfos_all(out, files.values())
+    if max_open:
+        most = int(re.search(r"at most (\d+) files open", summary[0]).group(1))
+        assert most <= max_open, summary[0]
+
+
+@pytest.mark.parametrize("capture", CAPTURES, ids=capture_id)
+def test_reference_exports(capture):
+    """Keeps the oracle's listing honest: for a sample of streams, a real
+    `tshark -2 -Y "tcp.stream eq N" -w` export equals flowsplit's file,
+    record by record (time, lengths, bytes, comments, link type)."""
+    o = oracle(capture)
+    streams = sorted(o.streams)
+    if not streams:
+        pytest.skip("no TCP stream in this capture")
+    work = scratch(capture_id(capture) + "-ref")
+    out = os.path.join(work, "out")
+    proc = split(capture, out)
+    assert proc.returncode == o.returncode, proc.stderr
+    files = split_files(out)
+    picks = sorted({streams[0], streams[len(streams) // 2], streams[-1]} | set(fragment_streams(capture)[:3]))
+    for s in picks:
+        ref = os.path.join(work, "ref-%d.pcapng" % s)
+        p = tshark(["-2", "-r", capture, "-Y", "tcp.stream eq %d" % s, "-w", ref], plugin=False)
+        assert p.returncode == o.returncode, p.stderr
+        want = capfile.read(ref)
+        got = capfile.read(os.path.join(out, files[s]))
+        assert [r.digest() for r in got] == [r.digest() for r in want], "stream %d differs from tshark -Y -w" % s
+        assert [r.linktype for r in got] == [r.linktype for r in want], "stream %d: link types differ" % s
+        assert [r.digest() for r in want] == o.expected(s), "the listing disagrees with tshark -w for %d" % s
+
+
+_FRAG_CACHE = {}
+
+
+def fragment_streams(capture):
+    """Streams that hold IP fragments (frames reassembled from others)."""
+    if capture not in _FRAG_CACHE:
+        p = tshark(["-2", "-r", capture, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,",
+                    "-e", "tcp.stream", "-Y", "ip.fragment or ipv6.fragment"], plugin=False)
+        found = []
+        for line in p.stdout.splitlines():
+            for s in line.split(","):
+                if s.strip() and int(s) not in found:
+                    found.append(int(s))
+        _FRAG_CACHE[capture] = found
+    return _FRAG_CACHE[capture]
+
+
+HARD_CASES = {
+    "TCP segment in IPv4 fragments": "ip.fragment and tcp",
+    "TCP segment in IPv6 fragments": "ipv6.fragment and tcp",
+    "port reuse": "tcp.analysis.reused_ports",
+    "TCP header with a bad length": "tcp.hdr_len < 20",
+    "TCP quoted in ICMP": "icmp and tcp",
+    "TCP in GRE": "gre and tcp",
+    "6in4 tunnel": "ip and ipv6 and tcp",
+    "VLAN": "vlan and tcp",
+    "QinQ": "ieee8021ad and vlan and tcp",
+    "MPLS": "mpls and tcp",
+    "stream without SYN": "tcp.stream == 3 and tcp.seq == 1",
+    "retransmission": "tcp.analysis.retransmission",
+    "UDP in fragments": "ip.fragment and udp",
+}
+
+
+@pytest.mark.parametrize("case", sorted(HARD_CASES))
+def test_bundled_captures_cover_the_hard_cases(case):
+    """The generated capture really holds each case the rule must hold for,
+    so the membership tests cannot pass vacuously."""
+    mixed = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "captures", "mixed.pcap")
+    p = tshark(["-2", "-r", mixed, "-Y", HARD_CASES[case]], plugin=False)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip(), "captures/mixed.pcap has no frame for: " + case
