@@ -384,6 +384,14 @@ intake_summary(const split_session *s)
     guint64 dropped = s->fq ? frame_queue_fragments_dropped(s->fq) : 0;
 
     writer_cache_get_stats(s->wc, &st);
+    if (s->failed) {
+        g_string_printf(line, "flowsplit: split incomplete: %u streams, %" G_GUINT64_FORMAT " frames read; "
+                        "the %" G_GUINT64_FORMAT " files in %s hold their frames up to the last complete one",
+                        s->n_streams, s->frames_seen, st.files, s->opts.out_dir);
+        if (st.removed > 0)
+            g_string_append_printf(line, " (%" G_GUINT64_FORMAT " empty files removed)", st.removed);
+        return g_string_free(line, FALSE);
+    }
     g_string_printf(line, "flowsplit: %u streams, %" G_GUINT64_FORMAT " frames written to %" G_GUINT64_FORMAT
                     " files in %s (%.1f MB), %" G_GUINT64_FORMAT " reopens after eviction, at most %u files open (max_open=%u)",
                     s->n_streams, st.frames, st.files, s->opts.out_dir, st.bytes / 1e6, st.reopens,

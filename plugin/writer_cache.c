@@ -40,6 +40,7 @@
 #include <wiretap/wtap_opttypes.h>
 #include <epan/epan.h>
 
+#include "file_repair.h"
 #include "ws_compat.h"
 
 #define PCAP_FILE_HEADER_LEN 24
@@ -73,6 +74,7 @@ struct writer_cache {
     GPtrArray *files;       /* every stream_file, for freeing */
     GArray *shb_hdrs;       /* one Section Header Block for every pcapng file */
     char *error;
+    gboolean repaired;
     writer_cache_stats stats;
 };
 
@@ -557,6 +559,38 @@ writer_cache_stream_ended(writer_cache *wc, stream_file *sf)
     }
 }
 
+/* After a failed write, stdio may have left any file short of a record
+ * or empty: cut each back to its last complete record (pcap .part files
+ * too, appended to their file when there is room), remove the empty. */
+static void
+repair_after_failure(writer_cache *wc)
+{
+    for (guint i = 0; i < wc->files->len; i++) {
+        stream_file *sf = g_ptr_array_index(wc->files, i);
+        repair_result r;
+
+        if (!sf->created)
+            continue;
+        r = file_repair(wc->dir_fd, sf->name);
+        if (r == REPAIR_REMOVED) {
+            sf->created = FALSE;
+            wc->stats.files--;
+            wc->stats.removed++;
+            continue;
+        }
+        if (r == REPAIR_TRUNCATED)
+            wc->stats.truncated++;
+        if (sf->part) {
+            char *part = part_name(sf);
+            if (file_repair(wc->dir_fd, part) == REPAIR_REMOVED || append_part(wc, sf))
+                sf->part = FALSE;
+            else if (file_repair(wc->dir_fd, sf->name) == REPAIR_TRUNCATED)
+                wc->stats.truncated++;
+            g_free(part);
+        }
+    }
+}
+
 gboolean
 writer_cache_close_all(writer_cache *wc)
 {
@@ -566,7 +600,11 @@ writer_cache_close_all(writer_cache *wc)
         if (!close_file(wc, (stream_file *)g_queue_peek_head(&wc->lru), "closed"))
             ok = FALSE;
     }
-    return ok;
+    if (wc->error != NULL && !wc->repaired) {
+        wc->repaired = TRUE;
+        repair_after_failure(wc);
+    }
+    return ok && wc->error == NULL;
 }
 
 const char *

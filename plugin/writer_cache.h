@@ -29,6 +29,8 @@ typedef struct {
     guint64 bytes;          /* frame bytes written */
     guint64 reopens;        /* opens of a file evicted earlier */
     guint64 converted;      /* pcap files turned into pcapng (format=pcap) */
+    guint64 truncated;      /* after a failure: files cut back to a complete record */
+    guint64 removed;        /* after a failure: files removed, no complete header */
     guint open_now;
     guint open_most;
 } writer_cache_stats;
@@ -46,7 +48,8 @@ gboolean writer_cache_write(writer_cache *wc, stream_file *sf, const frame_recor
 /* The stream has ended (FIN both ways or RST): evict its file first. */
 void writer_cache_stream_ended(writer_cache *wc, stream_file *sf);
 
-/* Closes every open file. FALSE when any close failed. */
+/* Closes every open file. FALSE when the split failed; then every file
+ * left is cut back to its last complete record, and empty ones removed. */
 gboolean writer_cache_close_all(writer_cache *wc);
 
 /* The first error, one line naming the file and the cause; or NULL. */

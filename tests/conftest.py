@@ -52,7 +52,7 @@ def work_root():
     if _WORK is None:
         _WORK = tempfile.mkdtemp(prefix="flowsplit-tests-", dir=os.environ.get("FLOWSPLIT_TEST_TMP"))
         os.chmod(_WORK, 0o777)
-        os.makedirs(os.path.join(_WORK, "home"), mode=0o777)
+        os.makedirs(os.path.join(_WORK, "home"))
         os.chmod(os.path.join(_WORK, "home"), 0o777)
     return _WORK
 
@@ -195,3 +195,29 @@ def generator():
 
 def python3():
     return shutil.which("python3") or "/usr/bin/python3"
+
+
+def generated_capture(name, *args):
+    """A large capture made by captures/generate.py, kept in the build folder
+    (the generator is deterministic, so it is made once)."""
+    folder = os.path.join(BUILD, "test-captures")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, name)
+    if not os.path.exists(path):
+        tmp = path + ".tmp"
+        subprocess.run([python3(), generator(), "scale", tmp] + list(args), check=True)
+        os.rename(tmp, path)
+        os.chmod(path, 0o644)
+    return path
+
+
+def summary_line(proc):
+    lines = [l for l in stderr_lines(proc) if l.startswith("flowsplit: ") and " streams, " in l]
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def summary_number(proc, pattern):
+    m = re.search(pattern, summary_line(proc))
+    assert m, summary_line(proc)
+    return int(m.group(1))

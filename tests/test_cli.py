@@ -1,0 +1,248 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The tshark side: plugin loading, -X options, the output folder, errors,
+the summary, logging and progress."""
+import hashlib
+import os
+import pty
+import re
+import select
+import stat
+import subprocess
+import time
+
+import pytest
+
+import capfile
+from conftest import (AS_ROOT, BUILD, REPO, NOBODY, PLUGIN_DIR, capinfos_all, check_membership, oracle, generated_capture, scratch,
+                      split, split_files, stderr_lines, summary_line, summary_number, tshark)
+
+MIXED = os.path.join(REPO, "captures", "mixed.pcap")
+
+
+def project_version():
+    with open(os.path.join(BUILD, "CMakeCache.txt")) as f:
+        for line in f:
+            if line.startswith("CMAKE_PROJECT_VERSION:"):
+                return line.split("=", 1)[1].strip()
+    raise AssertionError("no project version in CMakeCache.txt")
+
+
+def test_plugin_is_listed_with_its_version():
+    proc = tshark(["-G", "plugins"])
+    rows = [l.split() for l in proc.stdout.splitlines() if l.startswith("flowsplit.so")]
+    assert rows, proc.stdout
+    assert rows[0][1] == project_version()
+
+
+def test_without_options_nothing_is_written(workdir):
+    proc = tshark(["-r", MIXED, "-q"])
+    assert proc.returncode == 0
+    assert "flowsplit" not in proc.stderr
+
+
+BAD_OPTIONS = [
+    (["bogus=1"], "bogus", "valid keys"),
+    (["format=pcapx"], "format", "pcapng, pcap"),
+    (["max_open=0"], "max_open", "whole number"),
+    (["max_open=-3"], "max_open", "whole number"),
+    (["max_open=many"], "max_open", "whole number"),
+    (["replace=maybe"], "replace", "yes, no"),
+    (["justaword"], "justaword", "KEY=VALUE"),
+]
+
+
+@pytest.mark.parametrize("options,key,hint", BAD_OPTIONS, ids=[o[0][0] for o in BAD_OPTIONS])
+def test_bad_option_stops_before_reading(workdir, options, key, hint):
+    out = os.path.join(workdir, "out")
+    proc = split(MIXED, out, *options)
+    assert proc.returncode != 0
+    lines = stderr_lines(proc)
+    assert len(lines) == 1, proc.stderr
+    assert key in lines[0] and hint in lines[0], lines[0]
+    assert not os.path.exists(out), "the folder was created although the options were bad"
+    assert proc.stdout == ""
+
+
+def test_options_without_out(workdir):
+    proc = tshark(["-r", MIXED, "-q", "-X", "flowsplit:format=pcap"])
+    assert proc.returncode != 0
+    lines = stderr_lines(proc)
+    assert len(lines) == 1 and "out=DIR" in lines[0], proc.stderr
+
+
+def test_several_options_in_one_x(workdir):
+    out = os.path.join(workdir, "a,b")      # a comma in the folder name survives
+    proc = tshark(["-r", MIXED, "-q", "-X", "flowsplit:out=%s,format=pcap,max_open=3" % out])
+    assert proc.returncode == 0, proc.stderr
+    assert "max_open=3" in summary_line(proc)
+    files = check_membership(MIXED, out, "pcap")
+    assert any(n.endswith(".pcap") for n in files.values())
+
+
+def digest_folder(path):
+    h = {}
+    for name in sorted(os.listdir(path)):
+        with open(os.path.join(path, name), "rb") as f:
+            h[name] = hashlib.sha256(f.read()).hexdigest()
+    return h
+
+
+def test_existing_split_is_refused_then_replaced(workdir):
+    out = os.path.join(workdir, "out")
+    assert split(MIXED, out).returncode == 0
+    before = digest_folder(out)
+    proc = split(os.path.join(REPO, "captures", "rawip.pcap"), out)
+    assert proc.returncode != 0
+    lines = stderr_lines(proc)
+    assert len(lines) == 1 and "replace=yes" in lines[0], proc.stderr
+    assert digest_folder(out) == before, "the refused run changed the earlier split"
+    proc = split(os.path.join(REPO, "captures", "rawip.pcap"), out, "replace=yes")
+    assert proc.returncode == 0, proc.stderr
+    check_membership(os.path.join(REPO, "captures", "rawip.pcap"), out)
+
+
+def test_other_files_in_the_folder_are_kept(workdir):
+    out = os.path.join(workdir, "out")
+    os.makedirs(out)
+    os.chmod(out, 0o777)
+    with open(os.path.join(out, "notes.txt"), "w") as f:
+        f.write("mine")
+    proc = split(MIXED, out)
+    assert proc.returncode == 0, proc.stderr
+    assert open(os.path.join(out, "notes.txt")).read() == "mine"
+
+
+def test_planted_symlink_is_not_followed(workdir):
+    out = os.path.join(workdir, "out")
+    os.makedirs(out)
+    os.chmod(out, 0o777)
+    target = os.path.join(workdir, "target")
+    with open(target, "w") as f:
+        f.write("outside")
+    os.chmod(target, 0o666)
+    first = split_files_of_a_fresh_run(workdir)
+    os.symlink(target, os.path.join(out, first))
+    proc = split(MIXED, out)
+    assert proc.returncode != 0 and len(stderr_lines(proc)) == 1, proc.stderr
+    proc = split(MIXED, out, "replace=yes")
+    assert proc.returncode == 0, proc.stderr
+    assert open(target).read() == "outside"
+    assert not os.path.islink(os.path.join(out, first))
+    check_membership(MIXED, out)
+
+
+def split_files_of_a_fresh_run(workdir):
+    out = os.path.join(workdir, "fresh")
+    assert split(MIXED, out).returncode == 0
+    return split_files(out)[0]
+
+
+def test_out_is_a_file(workdir):
+    out = os.path.join(workdir, "file")
+    open(out, "w").close()
+    proc = split(MIXED, out)
+    assert proc.returncode != 0
+    lines = stderr_lines(proc)
+    assert len(lines) == 1 and "not a folder" in lines[0] and out in lines[0], proc.stderr
+
+
+def test_unwritable_folder(workdir):
+    out = os.path.join(workdir, "ro")
+    os.makedirs(out)
+    os.chmod(out, 0o555)
+    proc = split(MIXED, out)
+    assert proc.returncode != 0
+    lines = stderr_lines(proc)
+    assert len(lines) == 1 and "cannot write" in lines[0] and out in lines[0], proc.stderr
+    assert os.listdir(out) == []
+
+
+def test_folder_that_cannot_be_created(workdir):
+    parent = os.path.join(workdir, "ro")
+    os.makedirs(parent)
+    os.chmod(parent, 0o555)
+    out = os.path.join(parent, "sub", "out")
+    proc = split(MIXED, out)
+    assert proc.returncode != 0
+    lines = stderr_lines(proc)
+    assert len(lines) == 1 and "cannot create" in lines[0] and "Permission denied" in lines[0], proc.stderr
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="mounting a small tmpfs needs root")
+def test_disk_full_fails_the_run(workdir):
+    out = os.path.join(workdir, "small")
+    os.makedirs(out)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k,mode=0777", "tmpfs", out]).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        proc = split(MIXED, out)
+        assert proc.returncode == 2, proc.stderr
+        errors = [l for l in stderr_lines(proc) if " streams, " not in l]
+        assert len(errors) == 1, proc.stderr
+        assert out in errors[0] and "No space left" in errors[0], errors[0]
+        assert "split incomplete" in summary_line(proc)
+        # What is left is valid and holds each stream's first frames, exactly.
+        o = oracle(MIXED)
+        files = split_files(out)
+        assert files, "nothing was kept"
+        for stream, name in files.items():
+            got = [r.digest() for r in capfile.read(os.path.join(out, name))]
+            assert got == o.expected(stream)[:len(got)], name
+        capinfos_all(out, files.values())
+    finally:
+        subprocess.run(["umount", out])
+
+
+def test_summary_is_one_line_and_true(workdir):
+    out = os.path.join(workdir, "out")
+    proc = split(MIXED, out)
+    assert proc.returncode == 0
+    assert len(stderr_lines(proc)) == 1, "more than the summary on a non-terminal stderr"
+    files = split_files(out)
+    frames = sum(len(capfile.read(os.path.join(out, n))) for n in files.values())
+    assert summary_number(proc, r"(\d+) streams") == len(files)
+    assert summary_number(proc, r"(\d+) frames written") == frames
+    assert summary_number(proc, r"to (\d+) files") == len(files)
+
+
+def test_debug_log_shows_decisions(workdir):
+    out = os.path.join(workdir, "out")
+    proc = tshark(["-r", MIXED, "-q", "--log-debug", "flowsplit", "-X", "flowsplit:out=%s,max_open=2" % out])
+    assert proc.returncode == 0, proc.stderr
+    for word in ("opened tcp-000000", "evicted tcp-", "reopened tcp-", "closed tcp-", "ended"):
+        assert word in proc.stderr, word
+
+
+def test_progress_on_a_terminal(workdir):
+    capture = generated_capture("progress-40k.pcap", "--streams", "4000", "--concurrent", "1000",
+                                "--frames-per-stream", "12")
+    out = os.path.join(workdir, "out")
+    env = dict(os.environ, HOME=os.path.join(workdir), WIRESHARK_PLUGIN_DIR=PLUGIN_DIR)
+    cmd = ["tshark", "-r", capture, "-q", "-X", "flowsplit:out=" + out]
+    if AS_ROOT:
+        cmd = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"] + cmd
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    seen = b""
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        r, _, _ = select.select([master], [], [], 1)
+        if r:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        elif proc.poll() is not None:
+            break
+    proc.wait()
+    os.close(master)
+    text = seen.decode(errors="replace")
+    assert proc.returncode == 0, text
+    if "frames read" not in text:
+        pytest.skip("the split took less than a second: no progress line is due")
+    assert re.search(r"\rflowsplit: \d+ frames read, \d+ streams, [\d.]+ MB written", text), text
+    assert "streams, " in text.splitlines()[-1]
