@@ -375,7 +375,7 @@ def bundled(outdir):
             data = script[i]
             iface = 1 if k in (1, 3) else 0
             n += 1
-            comments = ["frame %d of stream %d via %s" % (i, k, interfaces[iface][2])] if n % 7 == 0 else []
+            comments = ["frame %d of stream %d via %s" % (i, k, interfaces[iface][2])] if n % 7 == 0 and k in (1, 2) else []
             if k == 3 and i % 2:                       # seen on the other interface too
                 frames.append((t, data, 0, []))
                 t += 1000
@@ -404,15 +404,16 @@ def scale(path, streams, concurrent, frames_per_stream, seed, payload=(40, 400))
         n = max(frames_per_stream + rng.randint(-2, 2), 7)
         return [c, n, 0]
 
-    while next_id < streams or active:
-        while len(active) < concurrent and next_id < streams:
-            active.append(new_stream(next_id))
-            next_id += 1
-        j = rng.randrange(len(active))
+    def emit(j):
+        nonlocal t, written
         st = active[j]
         c, n, i = st
-        if i < 3:
-            data = c.handshake()[i]
+        if i == 0:
+            data = c.frame(True, TH_SYN)
+        elif i == 1:
+            data = c.frame(False, TH_SYN | TH_ACK)
+        elif i == 2:
+            data = c.frame(True, TH_ACK)
         elif i >= n - 3:
             data = c.frame(i % 2 == 0, TH_FIN | TH_ACK) if i < n - 1 else c.frame(True, TH_ACK)
         else:
@@ -424,6 +425,15 @@ def scale(path, streams, concurrent, frames_per_stream, seed, payload=(40, 400))
         if st[2] >= n:
             active[j] = active[-1]
             active.pop()
+
+    while next_id < streams or active:
+        # A stream opens (its SYN is sent) as soon as there is room for it,
+        # so `concurrent` streams are open at once from the start.
+        while len(active) < concurrent and next_id < streams:
+            active.append(new_stream(next_id))
+            next_id += 1
+            emit(len(active) - 1)
+        emit(rng.randrange(len(active)))
     f.close()
     return written
 

@@ -63,14 +63,57 @@ def scratch(name):
     return path
 
 
+def others_can_read(path):
+    """Can uid 65534 read path (every folder above it searchable)?"""
+    path = os.path.abspath(path)
+    if not os.stat(path).st_mode & 0o004:
+        return False
+    folder = os.path.dirname(path)
+    while True:
+        if not os.stat(folder).st_mode & 0o001:
+            return False
+        if folder == os.path.dirname(folder):
+            return True
+        folder = os.path.dirname(folder)
+
+
+_READABLE = {}
+
+
+def readable(path):
+    """path, or a copy of it in the scratch folder when uid 65534 cannot read it
+    (a checkout under /root, say)."""
+    if not AS_ROOT or others_can_read(path):
+        return path
+    if path not in _READABLE:
+        folder = os.path.join(work_root(), "inputs")
+        os.makedirs(folder, exist_ok=True)
+        os.chmod(folder, 0o755)
+        copy = os.path.join(folder, "%d-%s" % (len(_READABLE), os.path.basename(path)))
+        if os.path.isdir(path):
+            shutil.copytree(path, copy)
+            for root, dirs, files in os.walk(copy):
+                for n in dirs + files:
+                    os.chmod(os.path.join(root, n), 0o755)
+        else:
+            shutil.copyfile(path, copy)
+            os.chmod(copy, 0o644)
+        _READABLE[path] = copy
+    return _READABLE[path]
+
+
 def tshark(args, ulimit_n=None, plugin=True, timeout=1800):
     """Runs tshark (as uid 65534 when we are root) and returns the CompletedProcess."""
     env = dict(os.environ)
     env["HOME"] = os.path.join(work_root(), "home")
     env.pop("WIRESHARK_PLUGIN_DIR", None)
     if plugin:
-        env["WIRESHARK_PLUGIN_DIR"] = PLUGIN_DIR
-    cmd = ["tshark"] + list(args)
+        env["WIRESHARK_PLUGIN_DIR"] = readable(PLUGIN_DIR)
+    args = list(args)
+    for i in range(1, len(args)):
+        if args[i - 1] == "-r":
+            args[i] = readable(args[i])
+    cmd = ["tshark"] + args
     if ulimit_n is not None:
         cmd = ["bash", "-c", 'ulimit -n %d && exec "$@"' % ulimit_n, "bash"] + cmd
     if AS_ROOT:

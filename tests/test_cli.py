@@ -13,7 +13,7 @@ import time
 import pytest
 
 import capfile
-from conftest import (AS_ROOT, BUILD, REPO, NOBODY, PLUGIN_DIR, capinfos_all, check_membership, oracle, generated_capture, scratch,
+from conftest import (AS_ROOT, BUILD, REPO, NOBODY, PLUGIN_DIR, capinfos_all, readable, check_membership, oracle, generated_capture, scratch,
                       split, split_files, stderr_lines, summary_line, summary_number, tshark)
 
 MIXED = os.path.join(REPO, "captures", "mixed.pcap")
@@ -217,8 +217,8 @@ def test_progress_on_a_terminal(workdir):
     capture = generated_capture("progress-40k.pcap", "--streams", "4000", "--concurrent", "1000",
                                 "--frames-per-stream", "12")
     out = os.path.join(workdir, "out")
-    env = dict(os.environ, HOME=os.path.join(workdir), WIRESHARK_PLUGIN_DIR=PLUGIN_DIR)
-    cmd = ["tshark", "-r", capture, "-q", "-X", "flowsplit:out=" + out]
+    env = dict(os.environ, HOME=os.path.join(workdir), WIRESHARK_PLUGIN_DIR=readable(PLUGIN_DIR))
+    cmd = ["tshark", "-r", readable(capture), "-q", "-X", "flowsplit:out=" + out]
     if AS_ROOT:
         cmd = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"] + cmd
     master, slave = pty.openpty()
@@ -246,3 +246,24 @@ def test_progress_on_a_terminal(workdir):
         pytest.skip("the split took less than a second: no progress line is due")
     assert re.search(r"\rflowsplit: \d+ frames read, \d+ streams, [\d.]+ MB written", text), text
     assert "streams, " in text.splitlines()[-1]
+
+
+def test_pcap_policy_streams_pcap_cannot_hold_become_pcapng(workdir):
+    """format=pcap: a stream with packet comments, several link types or a
+    finer time stamp than its first frame is written as pcapng, whole; every
+    other stream as pcap; the summary counts the former."""
+    capture = os.path.join(REPO, "captures", "interfaces.pcapng")
+    out = os.path.join(workdir, "out")
+    proc = split(capture, out, "format=pcap")
+    assert proc.returncode == 0, proc.stderr
+    files = check_membership(capture, out, "pcap")
+    as_pcapng = []
+    for stream, name in files.items():
+        records = capfile.read(os.path.join(out, name))
+        needs_pcapng = (any(r.comments for r in records) or len({r.linktype for r in records}) > 1
+                        or any(r.ts_ns % 1000 for r in records[1:]) and records[0].ts_ns % 1000 == 0)
+        assert name.endswith(".pcapng") == needs_pcapng, name
+        if needs_pcapng:
+            as_pcapng.append(name)
+    assert as_pcapng and len(as_pcapng) < len(files), "the capture does not exercise both cases"
+    assert summary_number(proc, r"(\d+) files written as pcapng") == len(as_pcapng)

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Installs what flowsplit needs to build and test on Debian 12 (bookworm):
+# tshark and the Wireshark development files, a C toolchain and CMake, and
+# the test tools (Debian's python3-pytest, tcpdump). Uses sudo when not root.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+# Do not ask whether non-root users may capture; the answer does not matter here.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
+$SUDO apt-get install -y --no-install-recommends \
+    tshark wireshark-dev libwireshark-dev libwiretap-dev libwsutil-dev \
+    cmake make gcc libc6-dev pkg-config \
+    python3 python3-pytest tcpdump util-linux

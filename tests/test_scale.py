@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Open files are bounded and never lossy: 20,000 streams with 5,000 open at
+the same time split exactly under `ulimit -n 64` and with max_open=4."""
+import os
+import re
+import subprocess
+
+import pytest
+
+import capfile
+from conftest import (capinfos_all, check_membership, generated_capture, scratch, split, split_files,
+                      summary_number)
+
+
+@pytest.fixture(scope="module")
+def many_streams():
+    return generated_capture("scale-20k-5k.pcap", "--streams", "20000", "--concurrent", "5000",
+                             "--frames-per-stream", "9")
+
+
+def check_concurrency(capture, at_least):
+    """The capture really has that many streams open at once (per tshark)."""
+    proc = subprocess.run(["tshark", "-r", capture, "-T", "fields", "-e", "tcp.stream"],
+                          capture_output=True, text=True)
+    first, last = {}, {}
+    for i, line in enumerate(proc.stdout.splitlines()):
+        s = int(line)
+        first.setdefault(s, i)
+        last[s] = i
+    events = sorted([(f, 1) for f in first.values()] + [(l + 0.5, -1) for l in last.values()])
+    open_now = most = 0
+    for _, d in events:
+        open_now += d
+        most = max(most, open_now)
+    assert len(first) >= 20000 and most >= at_least, (len(first), most)
+
+
+def test_capture_shape(many_streams):
+    check_concurrency(many_streams, 5000)
+
+
+@pytest.mark.parametrize("how", ["ulimit-n-64", "max_open=4"])
+def test_many_streams_bounded(many_streams, how):
+    out = os.path.join(scratch(how), "out")
+    if how == "ulimit-n-64":
+        proc = split(many_streams, out, ulimit_n=64)
+        bound = 64
+    else:
+        proc = split(many_streams, out, "max_open=4")
+        bound = 4
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert summary_number(proc, r"at most (\d+) files open") <= bound
+    assert summary_number(proc, r"(\d+) reopens after eviction") > 0
+    files = check_membership(many_streams, out)
+    assert len(files) == 20000
+    capinfos_all(out, files.values())
+    # libpcap (tcpdump) reads a file that was reopened as new sections.
+    most_sections = max(files.values(), key=lambda n: max(r.section for r in capfile.read(os.path.join(out, n))))
+    assert max(r.section for r in capfile.read(os.path.join(out, most_sections))) > 0
+    p = subprocess.run(["tcpdump", "-nr", os.path.join(out, most_sections)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert len(p.stdout.splitlines()) == len(capfile.read(os.path.join(out, most_sections)))
+
+
+def test_pcap_appends_under_eviction():
+    """format=pcap reopens through .part files: nothing left over, exact frames."""
+    capture = generated_capture("scale-2k-500.pcap", "--streams", "2000", "--concurrent", "500",
+                                "--frames-per-stream", "9")
+    out = os.path.join(scratch("pcap-evict"), "out")
+    proc = split(capture, out, "format=pcap", "max_open=3")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert summary_number(proc, r"(\d+) reopens after eviction") > 1000
+    assert not [n for n in os.listdir(out) if n.endswith(".part")]
+    files = check_membership(capture, out, "pcap")
+    assert all(n.endswith(".pcap") for n in files.values())
+    sample = sorted(files.values())[::200]
+    for name in sample:
+        p = subprocess.run(["tcpdump", "-nr", os.path.join(out, name)], capture_output=True, text=True)
+        assert p.returncode == 0 and len(p.stdout.splitlines()) == len(capfile.read(os.path.join(out, name)))
