@@ -267,3 +267,28 @@ def test_pcap_policy_streams_pcap_cannot_hold_become_pcapng(workdir):
             as_pcapng.append(name)
     assert as_pcapng and len(as_pcapng) < len(files), "the capture does not exercise both cases"
     assert summary_number(proc, r"(\d+) files written as pcapng") == len(as_pcapng)
+
+
+def test_install_into_the_personal_plugin_folder(workdir):
+    """cmake --install puts the plugin where tshark looks for the installing
+    user's plugins, and tshark loads it from there."""
+    home = os.path.join(workdir, "home")
+    os.makedirs(home)
+    proc = subprocess.run(["cmake", "--install", BUILD],
+                          env=dict(os.environ, HOME=home), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    version = subprocess.run(["tshark", "--version"], capture_output=True, text=True).stdout
+    major_minor = re.search(r"TShark \(Wireshark\) (\d+\.\d+)", version).group(1)
+    so = os.path.join(home, ".local", "lib", "wireshark", "plugins", major_minor, "epan", "flowsplit.so")
+    assert os.path.isfile(so)
+    for root, dirs, files in os.walk(home):
+        for n in dirs + files:
+            os.chmod(os.path.join(root, n), 0o755)
+    os.chmod(home, 0o755)
+    env = dict(os.environ, HOME=home)
+    env.pop("WIRESHARK_PLUGIN_DIR", None)
+    cmd = ["tshark", "-G", "plugins"]
+    if AS_ROOT:
+        cmd = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"] + cmd
+    listed = subprocess.run(cmd, env=env, capture_output=True, text=True).stdout
+    assert so in listed, listed
