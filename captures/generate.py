@@ -360,6 +360,18 @@ def bundled(outdir):
     script = [c.handshake() + c.exchange(rng, 1) + c.close() for c in conns]
     write_pcap(os.path.join(outdir, "rawip.pcap"), interleave(script, rng, start), LT_RAW)
 
+    # TCP inside TCP: RPCAP packet messages carrying whole Ethernet frames.
+    # Read it with -o rpcap.linktype:1; each carrying frame then has two
+    # tcp.stream values, the outer and the inner connection.
+    outer = Conn("10.50.0.1", "10.50.0.2", 41000, 2002, rng.getrandbits(32), rng.getrandbits(32))
+    inner = Conn("172.20.0.1", "172.20.0.2", 55555, 80, rng.getrandbits(32), rng.getrandbits(32))
+    frames = outer.handshake()
+    for fr in inner.handshake() + inner.exchange(rng, 1) + inner.close():
+        body = struct.pack("!IIIII", 1700000000, 0, len(fr), len(fr), 1) + fr
+        frames.append(outer.frame(False, TH_PSH | TH_ACK, struct.pack("!BBHI", 0, 7, 0, len(body)) + body))
+        frames.append(outer.frame(True, TH_ACK))
+    write_pcap(os.path.join(outdir, "tcp-in-rpcap.pcap"), timed(frames + outer.close(), start, rng), LT_ETHERNET)
+
     # pcapng, two interfaces of different link types and time resolutions, comments.
     # Stream "both" is seen on both interfaces (a tap before and after a router).
     interfaces = [(LT_ETHERNET, 6, "eth0"), (LT_RAW, 9, "tun0")]

@@ -25,6 +25,11 @@ PUBLIC = os.path.join(os.path.dirname(REPO), "shared", "captures", "public")
 NOBODY = 65534
 AS_ROOT = os.geteuid() == 0
 
+# tshark options a capture must be read with, by every run (split and oracle).
+CAPTURE_OPTIONS = {
+    "tcp-in-rpcap.pcap": ["-o", "rpcap.linktype:1"],     # TCP inside TCP
+}
+
 NAME_RE = re.compile(r"^tcp-(\d{6,})_([A-Za-z0-9._]+)\.(\d+)-([A-Za-z0-9._]+)\.(\d+)\.(pcapng|pcap)$")
 
 
@@ -112,6 +117,7 @@ def tshark(args, ulimit_n=None, plugin=True, timeout=1800):
     args = list(args)
     for i in range(1, len(args)):
         if args[i - 1] == "-r":
+            args = args + CAPTURE_OPTIONS.get(os.path.basename(args[i]), [])
             args[i] = readable(args[i])
     cmd = ["tshark"] + args
     if ulimit_n is not None:

@@ -102,6 +102,15 @@ HARD_CASES = {
 }
 
 
+def test_tcp_inside_tcp_is_in_both_streams():
+    """A frame with two TCP layers goes into each of its two streams."""
+    capture = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "captures",
+                           "tcp-in-rpcap.pcap")
+    o = oracle(capture)
+    shared = set(o.streams[0]) & set(o.streams[1])
+    assert len(o.streams) == 2 and len(shared) > 5, "the capture has no frame with two TCP streams"
+
+
 @pytest.mark.parametrize("case", sorted(HARD_CASES))
 def test_bundled_captures_cover_the_hard_cases(case):
     """The generated capture really holds each case the rule must hold for,
