@@ -173,6 +173,28 @@ class Conn:
         return [self.frame(True, TH_FIN | TH_ACK), self.frame(False, TH_FIN | TH_ACK), self.frame(True, TH_ACK)]
 
 
+def client_hello(rng, sni=None, alpn=()):
+    """A TLS 1.2 record holding a ClientHello with the given SNI (bytes) and ALPN list."""
+    exts = b""
+    if sni is not None:
+        entry = struct.pack("!BH", 0, len(sni)) + sni
+        exts += struct.pack("!HHH", 0, len(entry) + 2, len(entry)) + entry
+    if alpn:
+        names = b"".join(struct.pack("!B", len(p)) + p for p in alpn)
+        exts += struct.pack("!HHH", 16, len(names) + 2, len(names)) + names
+    body = (struct.pack("!H", 0x0303) + rng.randbytes(32) + b"\x00" + struct.pack("!H", 4) + b"\x13\x01\xc0\x2f"
+            + b"\x01\x00" + struct.pack("!H", len(exts)) + exts)
+    hs = b"\x01" + len(body).to_bytes(3, "big") + body
+    return struct.pack("!BHH", 22, 0x0301, len(hs)) + hs
+
+
+# Server names no sane client sends: separators, quotes, control characters,
+# a path, a very long name, bytes that are not UTF-8.
+HOSTILE_SNI = [b"a,b.example", b'q"uote.example', b"new\nline.example", b"../../etc/passwd", b"x" * 1000,
+               b"\xff\xfe\x80bad.example", b"tab\there;semi", b"cr\r\nlf", b"=cmd|' /C calc'!A0", b"ok.example"]
+HOSTILE_ALPN = [b"h2", b"evil,alpn", b"x;y", b"\x01\x02"]
+
+
 # --- writers ---------------------------------------------------------------
 
 def write_pcap(path, frames, linktype, nsec=False, big_endian=False):
@@ -371,6 +393,15 @@ def bundled(outdir):
         frames.append(outer.frame(False, TH_PSH | TH_ACK, struct.pack("!BBHI", 0, 7, 0, len(body)) + body))
         frames.append(outer.frame(True, TH_ACK))
     write_pcap(os.path.join(outdir, "tcp-in-rpcap.pcap"), timed(frames + outer.close(), start, rng), LT_ETHERNET)
+
+    # TLS ClientHellos with hostile server names and ALPN values, one stream
+    # each, on 443 and on a port Wireshark does not associate with TLS.
+    scripts = []
+    for i, sni in enumerate(HOSTILE_SNI):
+        c = Conn("10.60.0.%d" % (i + 1), "10.60.1.1", 47000 + i, 443, rng.getrandbits(32), rng.getrandbits(32))
+        hello = client_hello(rng, sni, HOSTILE_ALPN if i % 2 else [b"http/1.1"])
+        scripts.append(c.handshake() + [c.frame(True, TH_PSH | TH_ACK, hello), c.frame(False, TH_ACK)] + c.close())
+    write_pcap(os.path.join(outdir, "tls-hostile.pcap"), interleave(scripts, rng, start), LT_ETHERNET)
 
     # pcapng, two interfaces of different link types and time resolutions, comments.
     # Stream "both" is seen on both interfaces (a tap before and after a router).

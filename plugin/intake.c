@@ -11,11 +11,13 @@
  * tcp.stream value from the tree and the frame's dependent frames; held
  * fragments wait in frame_queue until a frame claims them.
  *
- * A second, unfiltered listener on the `tcp` tap only learns facts about
- * streams: the endpoints of the TCP layer (the IP layer that carries it,
- * the inner one in a tunnel), who sent the SYN, and FIN/RST, so that a
- * finished stream's file is the first to be evicted. It fires before the
- * frame tap for the same frame.
+ * A second, unfiltered listener on the `tcp` tap (error packets included,
+ * so TCP quoted in ICMP too) learns each TCP layer's endpoints: those of
+ * the IP layer that carries it, the inner one in a tunnel. It fires before
+ * the frame tap for the same frame; the frame tap then counts the frame for
+ * each of its streams, in the direction its TCP layer gives, for the index
+ * (stream_index.c). A TCP header with a bad length, or one cut short, never
+ * reaches the tcp tap: its frame's own addresses stand in.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -34,22 +36,37 @@
 
 #include "frame_queue.h"
 #include "outdir.h"
+#include "stream_index.h"
 #include "stream_name.h"
 #include "writer_cache.h"
 #include "ws_compat.h"
 
-#define INTAKE_FILTER "tcp.stream || ip.flags.mf == 1 || ip.frag_offset > 0 || ipv6.fraghdr"
+/* Frames of a TCP stream, and IP fragments that may belong to one. The
+ * last clause selects no more frames (it implies tcp.stream) but primes the
+ * fields read from the tree: TCP flags, and with the index the TLS fields. */
+#define INTAKE_FILTER "tcp.stream || ip.flags.mf == 1 || ip.frag_offset > 0 || ipv6.fraghdr || (tcp.stream && (tcp.flags"
+#define INTAKE_FILTER_TLS " || tls.handshake.type == 1 || tls.handshake.extensions_server_name" \
+                          " || tls.handshake.extensions_alpn_str || tls.handshake.ja3"
+#define INTAKE_FILTER_END "))"
 
 /* What the split knows of one TCP stream. */
 typedef struct {
-    stream_file *file;
-    address addr_a;         /* source of the stream's first frame */
-    address addr_b;
-    guint16 port_a;
-    guint16 port_b;
-    guint8 fin_from;        /* bit 0: FIN from A, bit 1: FIN from B */
-    gboolean ended;
+    stream_file *file;      /* NULL with files=no */
+    stream_facts facts;
 } flow_stream;
+
+/* One TCP layer of the current frame, as the tcp tap saw it. */
+typedef struct {
+    guint32 stream;
+    gboolean from_a;
+    guint16 flags;
+} tcp_layer;
+
+enum { HF_TCP_STREAM, HF_TCP_FLAGS, HF_TLS_TYPE, HF_TLS_SNI, HF_TLS_ALPN, HF_TLS_JA3, HF_COUNT };
+static const char *const intake_fields[HF_COUNT] = {
+    "tcp.stream", "tcp.flags", "tls.handshake.type", "tls.handshake.extensions_server_name",
+    "tls.handshake.extensions_alpn_str", "tls.handshake.ja3"
+};
 
 struct split_session {
     flowsplit_options opts;
@@ -59,8 +76,11 @@ struct split_session {
     GPtrArray *streams;     /* flow_stream *, indexed by tcp.stream */
     guint n_streams;
     GArray *frame_streams;  /* scratch: the current frame's streams */
-    int hf_tcp_stream;
+    GArray *frame_layers;   /* tcp_layer of the current frame, from the tcp tap */
+    guint32 layers_frame;   /* the frame frame_layers belongs to */
+    int hf[HF_COUNT];
     int tcp_key;            /* address of this is the tcp listener's key */
+    char *index_error;
     gboolean registered;
     gboolean failed;
     gboolean finished;
@@ -107,6 +127,7 @@ intake_session_new(const flowsplit_options *opts, char **error)
                              opts->max_open > 0 ? opts->max_open : options_default_max_open());
     s->streams = g_ptr_array_new();
     s->frame_streams = g_array_new(FALSE, FALSE, sizeof(guint32));
+    s->frame_layers = g_array_new(FALSE, FALSE, sizeof(tcp_layer));
     return s;
 }
 
@@ -124,17 +145,13 @@ stream_create(split_session *s, guint32 index, const address *src, guint16 sport
 {
     flow_stream *st = g_new0(flow_stream, 1);
     gboolean syn_ack = (tcp_flags & TH_SYN) && (tcp_flags & TH_ACK);
-    char *name;
 
-    copy_address(&st->addr_a, src);
-    copy_address(&st->addr_b, dst);
-    st->port_a = sport;
-    st->port_b = dport;
-    if (syn_ack)
-        name = stream_file_name(index, dst, dport, src, sport);
-    else
-        name = stream_file_name(index, src, sport, dst, dport);
-    st->file = writer_cache_add(s->wc, name);
+    stream_facts_init(&st->facts, src, sport, dst, dport);
+    if (s->opts.files) {
+        char *name = syn_ack ? stream_file_name(index, dst, dport, src, sport)
+                             : stream_file_name(index, src, sport, dst, dport);
+        st->file = writer_cache_add(s->wc, name);
+    }
     if (index >= s->streams->len)
         g_ptr_array_set_size(s->streams, index + 1);
     g_ptr_array_index(s->streams, index) = st;
@@ -147,35 +164,30 @@ stream_free(flow_stream *st)
 {
     if (st == NULL)
         return;
-    free_address(&st->addr_a);
-    free_address(&st->addr_b);
+    stream_facts_clear(&st->facts);
     g_free(st);
 }
 
-/* tcp tap: per-stream facts from each TCP layer. */
+/* tcp tap: what each TCP layer of the frame says. */
 static tap_packet_status
-intake_tcp_packet(void *tapdata, packet_info *pinfo _U_, epan_dissect_t *edt _U_, const void *data,
+intake_tcp_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const void *data,
                   tap_flags_t flags _U_)
 {
     split_session *s = (split_session *)((char *)tapdata - offsetof(split_session, tcp_key));
     const struct tcpheader *th = data;
     flow_stream *st = stream_lookup(s, th->th_stream);
+    tcp_layer layer;
 
     if (st == NULL)
         st = stream_create(s, th->th_stream, &th->ip_src, th->th_sport, &th->ip_dst, th->th_dport, th->th_flags);
-    if (st->ended)
-        return TAP_PACKET_DONT_REDRAW;
-    if (th->th_flags & TH_RST) {
-        st->ended = TRUE;
-    } else if (th->th_flags & TH_FIN) {
-        gboolean from_a = th->th_sport == st->port_a && addresses_equal(&th->ip_src, &st->addr_a);
-        st->fin_from |= from_a ? 1 : 2;
-        st->ended = st->fin_from == 3;
+    if (s->layers_frame != pinfo->num) {
+        g_array_set_size(s->frame_layers, 0);
+        s->layers_frame = pinfo->num;
     }
-    if (st->ended) {
-        ws_debug("stream %u ended", th->th_stream);
-        writer_cache_stream_ended(s->wc, st->file);
-    }
+    layer.stream = th->th_stream;
+    layer.from_a = stream_facts_from_a(&st->facts, &th->ip_src, th->th_sport);
+    layer.flags = th->th_flags;
+    g_array_append_val(s->frame_layers, layer);
     return TAP_PACKET_DONT_REDRAW;
 }
 
@@ -186,32 +198,116 @@ write_frame(const frame_record *fr, const guint32 *streams, guint n_streams, voi
 
     for (guint i = 0; i < n_streams; i++) {
         flow_stream *st = stream_lookup(s, streams[i]);
-        if (!writer_cache_write(s->wc, st->file, fr))
+        if (st->file != NULL && !writer_cache_write(s->wc, st->file, fr))
             return FALSE;
     }
     return TRUE;
 }
 
-/* The distinct tcp.stream values of the frame, in tree order. */
+/* The direction of stream's frame: from its TCP layer as the tcp tap saw
+ * it, else (a bad header length) from the frame's own addresses. */
+static gboolean
+frame_from_a(split_session *s, packet_info *pinfo, guint32 stream, const flow_stream *st)
+{
+    if (s->layers_frame == pinfo->num) {
+        for (guint i = 0; i < s->frame_layers->len; i++) {
+            const tcp_layer *l = &g_array_index(s->frame_layers, tcp_layer, i);
+            if (l->stream == stream)
+                return l->from_a;
+        }
+    }
+    return stream_facts_from_a(&st->facts, &pinfo->src, (guint16)pinfo->srcport);
+}
+
+static void
+stream_add_flags(split_session *s, guint32 stream, flow_stream *st, gboolean from_a, guint16 flags)
+{
+    if (stream_facts_add_flags(&st->facts, from_a, flags) && st->file != NULL) {
+        ws_debug("stream %u ended", stream);
+        writer_cache_stream_ended(s->wc, st->file);
+    }
+}
+
+/* The distinct tcp.stream values of the frame, in tree order; each stream
+ * counts the frame once. The TCP flags come from the tree too, where each
+ * TCP layer has both fields (a short segment throws before the tcp tap but
+ * after its flags), else from the tcp tap. */
 static void
 collect_streams(split_session *s, packet_info *pinfo, epan_dissect_t *edt)
 {
-    GPtrArray *fields = proto_get_finfo_ptr_array(edt->tree, s->hf_tcp_stream);
+    GPtrArray *fields = proto_get_finfo_ptr_array(edt->tree, s->hf[HF_TCP_STREAM]);
+    GPtrArray *flags = proto_get_finfo_ptr_array(edt->tree, s->hf[HF_TCP_FLAGS]);
+    gboolean tree_flags = fields != NULL && flags != NULL && flags->len == fields->len;
 
     g_array_set_size(s->frame_streams, 0);
     for (guint i = 0; fields != NULL && i < fields->len; i++) {
         guint32 index = fvalue_get_uinteger(fs_field_value(g_ptr_array_index(fields, i)));
-        gboolean seen = FALSE;
+        flow_stream *st = stream_lookup(s, index);
+        gboolean seen = FALSE, from_a;
 
+        /* A TCP header with a bad length gets a stream but no tcp tap call. */
+        if (st == NULL)
+            st = stream_create(s, index, &pinfo->src, (guint16)pinfo->srcport, &pinfo->dst,
+                               (guint16)pinfo->destport, 0);
+        from_a = frame_from_a(s, pinfo, index, st);
         for (guint j = 0; j < s->frame_streams->len && !seen; j++)
             seen = g_array_index(s->frame_streams, guint32, j) == index;
-        if (seen)
-            continue;
-        g_array_append_val(s->frame_streams, index);
-        /* A TCP header with a bad length gets a stream but no tcp tap call. */
-        if (stream_lookup(s, index) == NULL)
-            stream_create(s, index, &pinfo->src, (guint16)pinfo->srcport, &pinfo->dst, (guint16)pinfo->destport, 0);
+        if (!seen) {
+            g_array_append_val(s->frame_streams, index);
+            stream_facts_add_frame(&st->facts, from_a, pinfo->num, pinfo->fd->pkt_len, &pinfo->abs_ts);
+        }
+        if (tree_flags)
+            stream_add_flags(s, index, st, from_a,
+                             (guint16)fvalue_get_uinteger(fs_field_value(g_ptr_array_index(flags, i))));
     }
+    if (!tree_flags && s->layers_frame == pinfo->num) {
+        for (guint i = 0; i < s->frame_layers->len; i++) {
+            const tcp_layer *l = &g_array_index(s->frame_layers, tcp_layer, i);
+            stream_add_flags(s, l->stream, stream_lookup(s, l->stream), l->from_a, l->flags);
+        }
+    }
+}
+
+/* The string values of field hf in the frame, in tree order. */
+static GPtrArray *
+field_strings(split_session *s, epan_dissect_t *edt, int hf)
+{
+    GPtrArray *fields = proto_get_finfo_ptr_array(edt->tree, s->hf[hf]);
+    GPtrArray *values = g_ptr_array_new();
+
+    for (guint i = 0; fields != NULL && i < fields->len; i++) {
+        const char *v = fvalue_get_string(fs_field_value(g_ptr_array_index(fields, i)));
+        if (v != NULL)
+            g_ptr_array_add(values, (gpointer)v);
+    }
+    return values;
+}
+
+/* The first ClientHello of a stream: its SNI, ALPN list and JA3. TLS sits
+ * on the innermost TCP layer, the frame's last stream. */
+static void
+collect_tls(split_session *s, epan_dissect_t *edt)
+{
+    GPtrArray *types = proto_get_finfo_ptr_array(edt->tree, s->hf[HF_TLS_TYPE]);
+    gboolean client_hello = FALSE;
+    flow_stream *st;
+    GPtrArray *sni, *alpn, *ja3;
+
+    for (guint i = 0; types != NULL && i < types->len && !client_hello; i++)
+        client_hello = fvalue_get_uinteger(fs_field_value(g_ptr_array_index(types, i))) == 1;
+    if (!client_hello || s->frame_streams->len == 0)
+        return;
+    st = stream_lookup(s, g_array_index(s->frame_streams, guint32, s->frame_streams->len - 1));
+    if (st->facts.tls_seen)
+        return;
+    sni = field_strings(s, edt, HF_TLS_SNI);
+    alpn = field_strings(s, edt, HF_TLS_ALPN);
+    ja3 = field_strings(s, edt, HF_TLS_JA3);
+    stream_facts_set_tls(&st->facts, sni->len ? g_ptr_array_index(sni, 0) : NULL,
+                         (const char *const *)alpn->pdata, alpn->len, ja3->len ? g_ptr_array_index(ja3, 0) : NULL);
+    g_ptr_array_free(sni, TRUE);
+    g_ptr_array_free(alpn, TRUE);
+    g_ptr_array_free(ja3, TRUE);
 }
 
 typedef struct {
@@ -272,6 +368,12 @@ intake_frame_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt, cons
         return TAP_PACKET_DONT_REDRAW;
     s->frames_seen++;
     collect_streams(s, pinfo, edt);
+    if (s->opts.index)
+        collect_tls(s, edt);
+    if (!s->opts.files) {
+        show_progress(s, FALSE);
+        return TAP_PACKET_DONT_REDRAW;
+    }
 
     fr.num = pinfo->num;
     fr.rec = pinfo->rec;
@@ -318,21 +420,27 @@ gboolean
 intake_register(split_session *s, char **error)
 {
     GString *err;
+    char *filter;
 
-    s->hf_tcp_stream = proto_registrar_get_id_byname("tcp.stream");
-    if (s->hf_tcp_stream < 0) {
-        *error = g_strdup("flowsplit: this Wireshark has no tcp.stream field");
-        return FALSE;
+    for (int i = 0; i < HF_COUNT; i++) {
+        s->hf[i] = proto_registrar_get_id_byname(intake_fields[i]);
+        if (s->hf[i] < 0) {
+            *error = g_strdup_printf("flowsplit: this Wireshark has no %s field", intake_fields[i]);
+            return FALSE;
+        }
     }
     s->fq = frame_queue_new(write_frame, s);
-    err = register_tap_listener("tcp", &s->tcp_key, NULL, TL_REQUIRES_NOTHING, NULL, intake_tcp_packet, NULL, NULL);
+    err = register_tap_listener("tcp", &s->tcp_key, NULL, TL_REQUIRES_NOTHING | TL_REQUIRES_ERROR_PACKETS, NULL,
+                                intake_tcp_packet, NULL, NULL);
     if (err != NULL) {
         *error = g_strdup_printf("flowsplit: cannot listen to TCP: %s", err->str);
         g_string_free(err, TRUE);
         return FALSE;
     }
-    err = register_tap_listener("frame", s, INTAKE_FILTER, TL_REQUIRES_PROTO_TREE, intake_reset,
-                                intake_frame_packet, NULL, intake_frame_finish);
+    filter = g_strconcat(INTAKE_FILTER, s->opts.index ? INTAKE_FILTER_TLS : "", INTAKE_FILTER_END, NULL);
+    err = register_tap_listener("frame", s, filter, TL_REQUIRES_PROTO_TREE, intake_reset, intake_frame_packet,
+                                NULL, intake_frame_finish);
+    g_free(filter);
     if (err != NULL) {
         *error = g_strdup_printf("flowsplit: cannot listen to frames: %s", err->str);
         g_string_free(err, TRUE);
@@ -340,6 +448,19 @@ intake_register(split_session *s, char **error)
         return FALSE;
     }
     s->registered = TRUE;
+    return TRUE;
+}
+
+static gboolean
+index_row(guint32 stream, const stream_facts **facts, const char **file_name, void *user_data)
+{
+    split_session *s = user_data;
+    flow_stream *st = g_ptr_array_index(s->streams, stream);
+
+    if (st == NULL)
+        return FALSE;
+    *facts = &st->facts;
+    *file_name = st->file ? stream_file_name_of(st->file) : NULL;
     return TRUE;
 }
 
@@ -355,6 +476,10 @@ intake_finish(split_session *s)
         s->failed = TRUE;
     if (writer_cache_error(s->wc) != NULL)
         s->failed = TRUE;
+    if (!s->failed && s->opts.index) {
+        if (!stream_index_write(s->dir_fd, s->opts.out_dir, s->streams->len, index_row, s, &s->index_error))
+            s->failed = TRUE;
+    }
     show_progress(s, TRUE);
     if (current_block != NULL) {
         wtap_block_unref(current_block);
@@ -373,7 +498,7 @@ intake_set_done_callback(split_session *s, intake_done_fn done, void *user_data)
 const char *
 intake_error(const split_session *s)
 {
-    return writer_cache_error(s->wc);
+    return s->index_error ? s->index_error : writer_cache_error(s->wc);
 }
 
 char *
@@ -420,6 +545,8 @@ intake_session_free(split_session *s)
         stream_free(g_ptr_array_index(s->streams, i));
     g_ptr_array_free(s->streams, TRUE);
     g_array_free(s->frame_streams, TRUE);
+    g_array_free(s->frame_layers, TRUE);
+    g_free(s->index_error);
     if (s->dir_fd >= 0)
         close(s->dir_fd);
     options_clear(&s->opts);

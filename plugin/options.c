@@ -15,7 +15,7 @@
 
 #include <epan/ex-opt.h>
 
-#define OPTIONS_VALID_KEYS "out, format, max_open, replace"
+#define OPTIONS_VALID_KEYS "out, format, max_open, replace, index, files"
 
 /* Descriptors tshark itself may need besides ours: the input, its
  * temporary files, libraries, name resolution, plus room for -w. */
@@ -76,6 +76,10 @@ parse_one(flowsplit_options *opts, const char *key, const char *value, char **er
     }
     if (strcmp(key, "replace") == 0)
         return parse_yes_no(key, value, &opts->replace, error);
+    if (strcmp(key, "index") == 0)
+        return parse_yes_no(key, value, &opts->index, error);
+    if (strcmp(key, "files") == 0)
+        return parse_yes_no(key, value, &opts->files, error);
 
     *error = g_strdup_printf("flowsplit: unknown option \"%s\"; valid keys: " OPTIONS_VALID_KEYS
                              " (e.g. -X flowsplit:out=DIR)", key);
@@ -128,12 +132,19 @@ options_parse_strings(flowsplit_options *opts, const char *const *items, guint n
 {
     memset(opts, 0, sizeof *opts);
     opts->format = FS_FORMAT_PCAPNG;
+    opts->index = TRUE;
+    opts->files = TRUE;
     for (guint i = 0; i < n_items; i++) {
         opts->given = TRUE;
         if (!parse_item(opts, items[i], error)) {
             options_clear(opts);
             return FALSE;
         }
+    }
+    if (opts->given && !opts->index && !opts->files) {
+        *error = g_strdup("flowsplit: index=no and files=no leave nothing to write; drop one of them");
+        options_clear(opts);
+        return FALSE;
     }
     if (opts->given && opts->out_dir == NULL) {
         *error = g_strdup("flowsplit: no output folder; add -X flowsplit:out=DIR");

@@ -19,6 +19,8 @@ typedef struct {
     fs_format format;   /* format=pcapng|pcap */
     guint max_open;     /* max_open=N; 0 means "derive from RLIMIT_NOFILE" */
     gboolean replace;   /* replace=yes|no */
+    gboolean index;     /* index=yes|no: write DIR/streams.csv */
+    gboolean files;     /* files=yes|no: write the stream files */
 } flowsplit_options;
 
 /* Reads every "-X flowsplit:..." option tshark or Wireshark was given.

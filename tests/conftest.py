@@ -270,3 +270,144 @@ def summary_number(proc, pattern):
     m = re.search(pattern, summary_line(proc))
     assert m, summary_line(proc)
     return int(m.group(1))
+
+
+def index_escape(raw):
+    """The index's escaping of payload-derived text (see plugin/stream_index.c)."""
+    out = []
+    for i, ch in enumerate(raw):
+        c = ord(ch)
+        if (c < 0x20 or c == 0x7F or 0x80 <= c < 0xA0 or ch in '\\",;'
+                or (i == 0 and ch in "=+-@")):
+            out.append("\\x%02X" % c)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+class IndexOracle:
+    """What tshark's own fields say each row of streams.csv must be: the sums
+    of frame.len per tcp.stream and direction, A being the source of the
+    stream's first frame (the IP layer carrying its TCP layer; PDML gives the
+    layer structure for frames with tunnels, ICMP quotes or TCP in TCP)."""
+
+    FIELDS = ["frame.number", "frame.len", "frame.time_epoch", "tcp.stream", "tcp.srcport", "tcp.dstport",
+              "tcp.flags", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "tls.handshake.type",
+              "tls.handshake.extensions_server_name", "tls.handshake.extensions_alpn_str", "tls.handshake.ja3"]
+
+    def __init__(self, capture):
+        args = ["-r", capture, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=\x1f", "-E", "separator=\t"]
+        for f in self.FIELDS:
+            args += ["-e", f]
+        proc = tshark(args, plugin=False)
+        self.returncode = proc.returncode
+        frames, complex_frames = [], []
+        for line in proc.stdout.splitlines():
+            col = [c.split("\x1f") if c else [] for c in line.split("\t")]
+            if len(col) < len(self.FIELDS) or not col[0] or not col[3]:
+                continue
+            num = int(col[0][0])
+            sec, _, frac = col[2][0].partition(".")
+            ts = int(sec) * 10**9 + int(frac.ljust(9, "0"))
+            streams = [int(s) for s in col[3]]
+            ips = list(zip(col[7], col[8])) + list(zip(col[9], col[10]))
+            frame = {"num": num, "len": int(col[1][0]), "ts": ts, "streams": streams, "layers": None,
+                     "tls_types": col[11], "sni": col[12], "alpn": col[13], "ja3": col[14]}
+            if len(streams) == 1 and len(ips) == 1 and len(col[4]) == 1 and len(col[6]) == 1:
+                frame["layers"] = [(streams[0], ips[0][0], int(col[4][0]), ips[0][1], int(col[5][0]),
+                                    int(col[6][0], 16))]
+            else:
+                complex_frames.append(num)
+            frames.append(frame)
+        layers = self._pdml_layers(capture, complex_frames)
+        for frame in frames:
+            if frame["layers"] is None:
+                frame["layers"] = layers.get(frame["num"], [])
+        self.rows = self._rows(frames)
+
+    @staticmethod
+    def _pdml_layers(capture, nums):
+        import xml.etree.ElementTree as ET
+        layers = {}
+        for i in range(0, len(nums), 400):
+            chunk = nums[i:i + 400]
+            flt = "frame.number in {%s}" % ",".join(str(n) for n in chunk)
+            proc = tshark(["-r", capture, "-T", "pdml", "-Y", flt], plugin=False)
+            root = ET.fromstring(proc.stdout)
+            for packet in root.iter("packet"):
+                num, src, dst, found = None, None, None, []
+                for el in packet.iter():
+                    name = el.get("name")
+                    if name == "frame.number":
+                        num = int(el.get("show"))
+                    elif name in ("ip.src", "ipv6.src"):
+                        src = el.get("show")
+                    elif name in ("ip.dst", "ipv6.dst"):
+                        dst = el.get("show")
+                    elif el.tag == "proto" and name == "tcp":
+                        f = {c.get("name"): c.get("show") for c in el.iter("field")
+                             if c.get("name") in ("tcp.srcport", "tcp.dstport", "tcp.stream", "tcp.flags")}
+                        if "tcp.stream" in f:
+                            found.append((int(f["tcp.stream"]), src, int(f.get("tcp.srcport", 0)), dst,
+                                          int(f.get("tcp.dstport", 0)), int(f.get("tcp.flags", "0"), 16)))
+                layers[num] = found
+        return layers
+
+    @staticmethod
+    def _rows(frames):
+        rows = {}
+        for frame in frames:
+            seen = []
+            for stream, src, sport, dst, dport, flags in frame["layers"]:
+                r = rows.get(stream)
+                if r is None:
+                    r = rows[stream] = {"addr_a": src, "port_a": sport, "addr_b": dst, "port_b": dport,
+                                        "frames_ab": 0, "bytes_ab": 0, "frames_ba": 0, "bytes_ba": 0,
+                                        "first_frame": frame["num"], "start": frame["ts"], "syn": 0,
+                                        "close": "none", "fin": set(), "tls_sni": "", "tls_alpn": "",
+                                        "ja3": "", "tls": False}
+                from_a = (src, sport) == (r["addr_a"], r["port_a"])
+                if stream not in seen:
+                    seen.append(stream)
+                    d = "ab" if from_a else "ba"
+                    r["frames_" + d] += 1
+                    r["bytes_" + d] += frame["len"]
+                    r["last_frame"] = frame["num"]
+                    r["last"] = frame["ts"]
+                if flags & 0x02 and not flags & 0x10:
+                    r["syn"] = 1
+                if r["close"] == "none":
+                    if flags & 0x04:
+                        r["close"] = "rst"
+                    elif flags & 0x01:
+                        r["fin"].add(from_a)
+                        if len(r["fin"]) == 2:
+                            r["close"] = "fin"
+            if "1" in frame["tls_types"] and frame["layers"]:
+                r = rows[frame["layers"][-1][0]]
+                if not r["tls"]:
+                    r["tls"] = True
+                    r["tls_sni"] = index_escape(frame["sni"][0]) if frame["sni"] else ""
+                    r["tls_alpn"] = ";".join(index_escape(a) for a in frame["alpn"])
+                    r["ja3"] = index_escape(frame["ja3"][0]) if frame["ja3"] else ""
+        for r in rows.values():
+            r["duration"] = r["last"] - r["start"]
+            for k in ("fin", "tls", "last"):
+                del r[k]
+        return rows
+
+
+@functools.lru_cache(maxsize=None)
+def index_oracle(capture):
+    return IndexOracle(capture)
+
+
+def parse_time(text):
+    sec, _, frac = text.partition(".")
+    return int(sec) * 10**9 + int(frac.ljust(9, "0"))
+
+
+def read_index(out):
+    import csv
+    with open(os.path.join(out, "streams.csv"), newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))

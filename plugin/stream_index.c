@@ -1,0 +1,280 @@
+/* stream_index.c
+ * The index of a split, DIR/streams.csv: one row per TCP stream, ordered by
+ * stream index, counted as Wireshark's Conversations (TCP) counts them:
+ * frames and frame bytes (frame.len) per direction, A being the source of
+ * the stream's first frame. Every frame carrying tcp.stream counts, also
+ * those the tcp tap never sees (a bad TCP header length, TCP quoted in an
+ * ICMP error), so the counts equal the sums of `tshark -T fields -e
+ * tcp.stream -e frame.len` per stream and direction. IP fragments that
+ * only ride along in the stream's file carry no tcp.stream and do not count.
+ *
+ * The TLS columns come from Wireshark's own TLS fields of the stream's first
+ * ClientHello. They are payload, so they are escaped before they reach the
+ * file: control characters, the separators '\\', '"', ',' and ';' (which
+ * joins ALPN values), and a leading '=', '+', '-' or '@' (which a
+ * spreadsheet would run as a formula) become \xNN; bytes that are not UTF-8
+ * too. No valid server name, ALPN id or JA3 hash holds any of them.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "stream_index.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <epan/to_str.h>
+
+#define TCP_FLAG_FIN 0x01
+#define TCP_FLAG_SYN 0x02
+#define TCP_FLAG_RST 0x04
+#define TCP_FLAG_ACK 0x10
+
+static const char index_header[] =
+    "stream,file,addr_a,port_a,addr_b,port_b,frames_ab,bytes_ab,frames_ba,bytes_ba,"
+    "first_frame,last_frame,start,duration,syn,close,tls_sni,tls_alpn,ja3\r\n";
+
+void
+stream_facts_init(stream_facts *f, const address *src, guint16 sport, const address *dst, guint16 dport)
+{
+    memset(f, 0, sizeof *f);
+    copy_address(&f->addr_a, src);
+    copy_address(&f->addr_b, dst);
+    f->port_a = sport;
+    f->port_b = dport;
+}
+
+void
+stream_facts_clear(stream_facts *f)
+{
+    free_address(&f->addr_a);
+    free_address(&f->addr_b);
+    g_free(f->tls_sni);
+    g_free(f->tls_alpn);
+    g_free(f->ja3);
+}
+
+gboolean
+stream_facts_from_a(const stream_facts *f, const address *src, guint16 sport)
+{
+    return sport == f->port_a && addresses_equal(src, &f->addr_a);
+}
+
+void
+stream_facts_add_frame(stream_facts *f, gboolean from_a, guint32 num, guint32 frame_len, const nstime_t *ts)
+{
+    if (f->frames_ab + f->frames_ba == 0) {
+        f->first_frame = num;
+        f->start = *ts;
+    }
+    f->last_frame = num;
+    f->last = *ts;
+    if (from_a) {
+        f->frames_ab++;
+        f->bytes_ab += frame_len;
+    } else {
+        f->frames_ba++;
+        f->bytes_ba += frame_len;
+    }
+}
+
+gboolean
+stream_facts_add_flags(stream_facts *f, gboolean from_a, guint16 tcp_flags)
+{
+    if ((tcp_flags & TCP_FLAG_SYN) && !(tcp_flags & TCP_FLAG_ACK))
+        f->syn = 1;
+    if (f->close != STREAM_CLOSE_NONE)
+        return FALSE;
+    if (tcp_flags & TCP_FLAG_RST) {
+        f->close = STREAM_CLOSE_RST;
+        return TRUE;
+    }
+    if (tcp_flags & TCP_FLAG_FIN) {
+        f->fin_from |= from_a ? 1 : 2;
+        if (f->fin_from == 3) {
+            f->close = STREAM_CLOSE_FIN;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+char *
+stream_index_escape(const char *raw)
+{
+    GString *out = g_string_sized_new(strlen(raw));
+    const char *p = raw;
+
+    while (*p != '\0') {
+        const char *end;
+        gunichar c;
+
+        if (!g_utf8_validate(p, -1, &end) && end == p) {
+            g_string_append_printf(out, "\\x%02X", (guint8)*p);
+            p++;
+            continue;
+        }
+        c = g_utf8_get_char(p);
+        if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == '\\' || c == '"' || c == ',' || c == ';'
+            || (p == raw && (c == '=' || c == '+' || c == '-' || c == '@'))) {
+            if (c < 0x100)
+                g_string_append_printf(out, "\\x%02X", c);
+            else
+                g_string_append_printf(out, "\\u%04X", c);
+        } else {
+            g_string_append_len(out, p, g_utf8_next_char(p) - p);
+        }
+        p = g_utf8_next_char(p);
+    }
+    return g_string_free(out, FALSE);
+}
+
+void
+stream_facts_set_tls(stream_facts *f, const char *sni, const char *const *alpn, guint n_alpn, const char *ja3)
+{
+    GString *joined;
+
+    if (f->tls_seen)
+        return;
+    f->tls_seen = 1;
+    f->tls_sni = sni ? stream_index_escape(sni) : NULL;
+    f->ja3 = ja3 ? stream_index_escape(ja3) : NULL;
+    if (n_alpn == 0)
+        return;
+    joined = g_string_new(NULL);
+    for (guint i = 0; i < n_alpn; i++) {
+        char *e = stream_index_escape(alpn[i]);
+        if (i > 0)
+            g_string_append_c(joined, ';');
+        g_string_append(joined, e);
+        g_free(e);
+    }
+    f->tls_alpn = g_string_free(joined, FALSE);
+}
+
+/* An RFC 4180 field: quoted when it holds a separator or a quote. The
+ * escaped TLS texts never do; file names and addresses never do either. */
+static void
+put_field(GString *line, const char *value, gboolean last)
+{
+    if (value != NULL && strpbrk(value, ",\"\r\n") != NULL) {
+        g_string_append_c(line, '"');
+        for (const char *c = value; *c != '\0'; c++) {
+            if (*c == '"')
+                g_string_append_c(line, '"');
+            g_string_append_c(line, *c);
+        }
+        g_string_append_c(line, '"');
+    } else if (value != NULL) {
+        g_string_append(line, value);
+    }
+    g_string_append(line, last ? "\r\n" : ",");
+}
+
+static void
+put_address(GString *line, const address *addr)
+{
+    char *text = address_to_str(NULL, addr);
+    put_field(line, text, FALSE);
+    wmem_free(NULL, text);
+}
+
+/* Seconds with nine digits, exact (no floating point). */
+static void
+put_time(GString *line, const nstime_t *t)
+{
+    if (t->secs < 0 && t->nsecs > 0)
+        g_string_append_printf(line, "-%" G_GINT64_FORMAT ".%09d,", -(gint64)t->secs - 1, 1000000000 - t->nsecs);
+    else
+        g_string_append_printf(line, "%" G_GINT64_FORMAT ".%09d,", (gint64)t->secs, t->nsecs);
+}
+
+static const char *
+close_name(guint8 close)
+{
+    switch (close) {
+    case STREAM_CLOSE_FIN:
+        return "fin";
+    case STREAM_CLOSE_RST:
+        return "rst";
+    default:
+        return "none";
+    }
+}
+
+static void
+format_row(GString *line, guint32 stream, const stream_facts *f, const char *file_name)
+{
+    nstime_t duration;
+
+    g_string_append_printf(line, "%u,", stream);
+    put_field(line, file_name, FALSE);
+    put_address(line, &f->addr_a);
+    g_string_append_printf(line, "%u,", f->port_a);
+    put_address(line, &f->addr_b);
+    g_string_append_printf(line, "%u,%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%"
+                           G_GUINT64_FORMAT ",%u,%u,", f->port_b, f->frames_ab, f->bytes_ab, f->frames_ba,
+                           f->bytes_ba, f->first_frame, f->last_frame);
+    put_time(line, &f->start);
+    nstime_delta(&duration, &f->last, &f->start);
+    put_time(line, &duration);
+    g_string_append_printf(line, "%d,%s,", f->syn ? 1 : 0, close_name(f->close));
+    put_field(line, f->tls_sni, FALSE);
+    put_field(line, f->tls_alpn, FALSE);
+    put_field(line, f->ja3, TRUE);
+}
+
+static gboolean
+write_all(int fd, const GString *s)
+{
+    gsize done = 0;
+
+    while (done < s->len) {
+        ssize_t n = write(fd, s->str + done, s->len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = ENOSPC;
+            return FALSE;
+        }
+        done += (gsize)n;
+    }
+    return TRUE;
+}
+
+gboolean
+stream_index_write(int dir_fd, const char *dir_path, guint32 n_streams, stream_index_row_fn row, void *user_data,
+                   char **error)
+{
+    int fd = openat(dir_fd, "streams.csv", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    GString *buf = g_string_sized_new(1 << 16);
+    const stream_facts *facts;
+    const char *file_name;
+    gboolean ok = TRUE;
+
+    if (fd < 0) {
+        *error = g_strdup_printf("flowsplit: cannot create \"%s/streams.csv\": %s", dir_path, g_strerror(errno));
+        g_string_free(buf, TRUE);
+        return FALSE;
+    }
+    g_string_append(buf, index_header);
+    for (guint32 stream = 0; ok && stream < n_streams; stream++) {
+        if (!row(stream, &facts, &file_name, user_data))
+            continue;
+        format_row(buf, stream, facts, file_name);
+        if (buf->len >= (1 << 16)) {
+            ok = write_all(fd, buf);
+            g_string_truncate(buf, 0);
+        }
+    }
+    ok = ok && write_all(fd, buf);
+    if (close(fd) != 0)
+        ok = FALSE;
+    if (!ok)
+        *error = g_strdup_printf("flowsplit: cannot write \"%s/streams.csv\": %s", dir_path, g_strerror(errno));
+    g_string_free(buf, TRUE);
+    return ok;
+}

@@ -1,0 +1,72 @@
+/* stream_index.h
+ * What the index (streams.csv) says of each stream, and writing it.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef FLOWSPLIT_STREAM_INDEX_H
+#define FLOWSPLIT_STREAM_INDEX_H
+
+#include <glib.h>
+#include <epan/address.h>
+#include <wsutil/nstime.h>
+
+typedef enum {
+    STREAM_CLOSE_NONE,
+    STREAM_CLOSE_FIN,       /* FIN seen both ways before any RST */
+    STREAM_CLOSE_RST        /* RST seen before FIN both ways */
+} stream_close;
+
+/* Facts of one stream, gathered frame by frame. */
+typedef struct {
+    address addr_a;         /* source of the stream's first frame */
+    address addr_b;
+    guint16 port_a;
+    guint16 port_b;
+    guint8 fin_from;        /* bit 0: FIN from A, bit 1: FIN from B */
+    guint8 syn : 1;         /* the opening SYN (SYN without ACK) was captured */
+    guint8 tls_seen : 1;    /* the first ClientHello has been read */
+    guint8 close;           /* stream_close */
+    guint32 first_frame;
+    guint32 last_frame;
+    guint64 frames_ab, bytes_ab, frames_ba, bytes_ba;
+    nstime_t start;
+    nstime_t last;
+    char *tls_sni;          /* from the first ClientHello, already escaped; NULL when none */
+    char *tls_alpn;
+    char *ja3;
+} stream_facts;
+
+void stream_facts_init(stream_facts *f, const address *src, guint16 sport, const address *dst, guint16 dport);
+void stream_facts_clear(stream_facts *f);
+
+/* Is (addr, port) the stream's A side? */
+gboolean stream_facts_from_a(const stream_facts *f, const address *src, guint16 sport);
+
+/* One frame of the stream (a frame counts once per stream). */
+void stream_facts_add_frame(stream_facts *f, gboolean from_a, guint32 num, guint32 frame_len, const nstime_t *ts);
+
+/* The TCP flags of one TCP layer of the stream. Returns TRUE when this
+ * frame ended the stream (FIN both ways, or RST). */
+gboolean stream_facts_add_flags(stream_facts *f, gboolean from_a, guint16 tcp_flags);
+
+/* The fields of the stream's first ClientHello (raw, from the dissector).
+ * alpn: the protocols in order. Later calls are ignored. */
+void stream_facts_set_tls(stream_facts *f, const char *sni, const char *const *alpn, guint n_alpn, const char *ja3);
+
+/* A payload-derived text made safe for the index: control characters,
+ * '\\', '"', ',', ';', a leading '=', '+', '-' or '@', and bytes that are not
+ * UTF-8 become \xNN. g_free it. */
+char *stream_index_escape(const char *raw);
+
+/* Where stream_index_write finds stream number `stream`: its facts and its
+ * file name (NULL with files=no). FALSE when there is no such stream. */
+typedef gboolean (*stream_index_row_fn)(guint32 stream, const stream_facts **facts, const char **file_name,
+                                        void *user_data);
+
+/* Writes DIR/streams.csv (RFC 4180, UTF-8, header row), one row for each
+ * stream from 0 to n_streams - 1 that exists. FALSE with a one-line
+ * message in *error. */
+gboolean stream_index_write(int dir_fd, const char *dir_path, guint32 n_streams, stream_index_row_fn row,
+                            void *user_data, char **error);
+
+#endif /* FLOWSPLIT_STREAM_INDEX_H */
