@@ -288,9 +288,14 @@ def mixed_streams(rng):
     frames += [c.frame(True, TH_PSH | TH_ACK, data), c.frame(True, TH_PSH | TH_ACK, data, seq=seq),
                c.frame(False, TH_ACK)]
     scripts.append(frames + c.close())
-    # Port reuse: the same 4-tuple as stream 0 after it closed, new ISN.
+    # A new SYN (new ISN) on stream 0's 4-tuple, sent while stream 0 may still
+    # be open: Wireshark starts a new stream there.
     c = conn(0)
     scripts.append(c.handshake() + c.exchange(rng, 1) + c.close())
+    # Port reuse after a clean close: the same 4-tuple again, new ISN.
+    c, again = conn(7), conn(7)
+    scripts.append(c.handshake() + c.exchange(rng, 1) + c.close() + again.handshake() + again.exchange(rng, 1)
+                   + again.close())
     c = conn(8, wrap=lambda l3: ether(l3, vlans=(10,)))             # VLAN
     scripts.append(c.handshake() + c.exchange(rng, 1) + c.close())
     c = conn(9, wrap=lambda l3: ether(l3, vlans=(100, 20)))         # QinQ

@@ -525,7 +525,8 @@ intake_summary(const split_session *s)
         g_string_append_printf(line, ", %" G_GUINT64_FORMAT " files written as pcapng (pcap could not hold their frames)",
                                st.converted);
     if (dropped > 0)
-        g_string_append_printf(line, ", %" G_GUINT64_FORMAT " IP fragments of no complete datagram skipped", dropped);
+        g_string_append_printf(line, ", %" G_GUINT64_FORMAT " IP fragment%s of no complete datagram skipped", dropped,
+                               dropped == 1 ? "" : "s");
     return g_string_free(line, FALSE);
 }
 

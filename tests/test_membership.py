@@ -96,10 +96,15 @@ HARD_CASES = {
     "VLAN": "vlan and tcp",
     "QinQ": "ieee8021ad and vlan and tcp",
     "MPLS": "mpls and tcp",
-    "stream without SYN": "tcp.stream == 3 and tcp.seq == 1",
     "retransmission": "tcp.analysis.retransmission",
     "UDP in fragments": "ip.fragment and udp",
 }
+
+
+def test_bundled_capture_has_streams_without_syn():
+    from conftest import index_oracle
+    mixed = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "captures", "mixed.pcap")
+    assert [s for s, r in index_oracle(mixed).rows.items() if r["syn"] == 0]
 
 
 def test_tcp_inside_tcp_is_in_both_streams():
