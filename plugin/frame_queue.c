@@ -18,15 +18,15 @@
  */
 #include "frame_queue.h"
 
+#include "frame_copy.h"
+
 #include <string.h>
 
 #define FRAME_QUEUE_HOLD_FRAMES 10000
 #define FRAME_QUEUE_HOLD_BYTES (16u * 1024 * 1024)
 
 typedef struct {
-    frame_record fr;        /* points at the copies below */
-    wtap_rec rec;
-    guint8 *data;
+    frame_copy *copy;
     GArray *streams;        /* guint32 */
     gboolean pending;       /* a fragment nobody has claimed yet */
 } held_frame;
@@ -56,36 +56,32 @@ static held_frame *
 held_frame_new(const frame_record *fr, const guint32 *streams, guint n_streams)
 {
     held_frame *hf = g_new0(held_frame, 1);
-    guint32 caplen = fr->rec->rec_header.packet_header.caplen;
 
-    hf->rec = *fr->rec;
-    hf->rec.block = NULL;
-    hf->data = g_memdup2(fr->data, caplen);
+    hf->copy = frame_copy_new(fr);
     hf->streams = g_array_sized_new(FALSE, FALSE, sizeof(guint32), n_streams);
     g_array_append_vals(hf->streams, streams, n_streams);
-    hf->fr.num = fr->num;
-    hf->fr.rec = &hf->rec;
-    hf->fr.data = hf->data;
-    hf->fr.block = fr->block ? wtap_block_ref(fr->block) : NULL;
-    hf->fr.if_name = fr->if_name ? g_intern_string(fr->if_name) : NULL;
     return hf;
 }
 
 static void
 held_frame_free(held_frame *hf)
 {
-    if (hf->fr.block != NULL)
-        wtap_block_unref(hf->fr.block);
+    frame_copy_free(hf->copy);
     g_array_free(hf->streams, TRUE);
-    g_free(hf->data);
     g_free(hf);
+}
+
+static guint32
+held_num(const held_frame *hf)
+{
+    return hf->copy->fr.num;
 }
 
 static void
 enqueue(frame_queue *fq, held_frame *hf)
 {
     g_queue_push_tail(&fq->frames, hf);
-    fq->held_bytes += hf->rec.rec_header.packet_header.caplen;
+    fq->held_bytes += frame_copy_size(hf->copy);
 }
 
 gboolean
@@ -108,6 +104,19 @@ frame_queue_hold_fragment(frame_queue *fq, const frame_record *fr)
     enqueue(fq, hf);
     g_hash_table_insert(fq->fragments, GUINT_TO_POINTER(fr->num), hf);
     return TRUE;
+}
+
+void
+frame_queue_unhold_last(frame_queue *fq, guint32 num)
+{
+    held_frame *hf = g_queue_peek_tail(&fq->frames);
+
+    if (hf == NULL || !hf->pending || held_num(hf) != num)
+        return;
+    g_queue_pop_tail(&fq->frames);
+    fq->held_bytes -= frame_copy_size(hf->copy);
+    g_hash_table_remove(fq->fragments, GUINT_TO_POINTER(num));
+    held_frame_free(hf);
 }
 
 void
@@ -135,12 +144,12 @@ pop_head(frame_queue *fq)
     held_frame *hf = g_queue_pop_head(&fq->frames);
     gboolean ok = TRUE;
 
-    fq->held_bytes -= hf->rec.rec_header.packet_header.caplen;
+    fq->held_bytes -= frame_copy_size(hf->copy);
     if (hf->pending) {
-        g_hash_table_remove(fq->fragments, GUINT_TO_POINTER(hf->fr.num));
+        g_hash_table_remove(fq->fragments, GUINT_TO_POINTER(held_num(hf)));
         fq->dropped++;
     } else if (hf->streams->len > 0) {
-        ok = fq->write(&hf->fr, (const guint32 *)(void *)hf->streams->data, hf->streams->len, fq->user_data);
+        ok = fq->write(&hf->copy->fr, (const guint32 *)(void *)hf->streams->data, hf->streams->len, fq->user_data);
     }
     held_frame_free(hf);
     return ok;
@@ -152,7 +161,7 @@ frame_queue_flush(frame_queue *fq, guint32 current_num)
     held_frame *head;
 
     while ((head = g_queue_peek_head(&fq->frames)) != NULL) {
-        if (head->pending && current_num - head->fr.num < FRAME_QUEUE_HOLD_FRAMES
+        if (head->pending && current_num - held_num(head) < FRAME_QUEUE_HOLD_FRAMES
             && fq->held_bytes < FRAME_QUEUE_HOLD_BYTES)
             break;
         if (!pop_head(fq))

@@ -27,6 +27,10 @@ gboolean frame_queue_push(frame_queue *fq, const frame_record *fr, const guint32
  * frame claims it, or given up after FRAME_QUEUE_HOLD_FRAMES frames. */
 gboolean frame_queue_hold_fragment(frame_queue *fq, const frame_record *fr);
 
+/* Takes back the last frame held with frame_queue_hold_fragment() when it
+ * is num: it turned out to carry a TCP stream itself. */
+void frame_queue_unhold_last(frame_queue *fq, guint32 num);
+
 /* Frame num (a held fragment) is part of a frame of these streams. n may
  * be 0: the datagram it belongs to carries no TCP. */
 void frame_queue_claim(frame_queue *fq, guint32 num, const guint32 *streams, guint n_streams);

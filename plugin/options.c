@@ -15,7 +15,8 @@
 
 #include <epan/ex-opt.h>
 
-#define OPTIONS_VALID_KEYS "out, format, max_open, replace, index, files"
+#define OPTIONS_VALID_KEYS "out, format, max_open, buffer_mb, replace, index, files"
+#define OPTIONS_DEFAULT_BUFFER_MB 32
 
 /* Descriptors tshark itself may need besides ours: the input, its
  * temporary files, libraries, name resolution, plus room for -w. */
@@ -36,6 +37,23 @@ parse_yes_no(const char *key, const char *value, gboolean *out, char **error)
     }
     *error = g_strdup_printf("flowsplit: bad value \"%s\" for %s; valid values: yes, no", value, key);
     return FALSE;
+}
+
+static gboolean
+parse_count(const char *key, const char *value, guint min, guint max, guint *out, char **error)
+{
+    char *end;
+    guint64 n;
+
+    errno = 0;
+    n = g_ascii_strtoull(value, &end, 10);
+    if (errno != 0 || end == value || *end != '\0' || n < min || n > max || !g_ascii_isdigit(value[0])) {
+        *error = g_strdup_printf("flowsplit: bad value \"%s\" for %s; valid values: a whole number from %u to %u",
+                                 value, key, min, max);
+        return FALSE;
+    }
+    *out = (guint)n;
+    return TRUE;
 }
 
 static gboolean
@@ -61,19 +79,10 @@ parse_one(flowsplit_options *opts, const char *key, const char *value, char **er
         }
         return TRUE;
     }
-    if (strcmp(key, "max_open") == 0) {
-        char *end;
-        guint64 n;
-
-        errno = 0;
-        n = g_ascii_strtoull(value, &end, 10);
-        if (errno != 0 || end == value || *end != '\0' || n < 1 || n > 1000000 || value[0] == '-') {
-            *error = g_strdup_printf("flowsplit: bad value \"%s\" for max_open; valid values: a whole number from 1 to 1000000", value);
-            return FALSE;
-        }
-        opts->max_open = (guint)n;
-        return TRUE;
-    }
+    if (strcmp(key, "max_open") == 0)
+        return parse_count(key, value, 1, 1000000, &opts->max_open, error);
+    if (strcmp(key, "buffer_mb") == 0)
+        return parse_count(key, value, 0, 65536, &opts->buffer_mb, error);
     if (strcmp(key, "replace") == 0)
         return parse_yes_no(key, value, &opts->replace, error);
     if (strcmp(key, "index") == 0)
@@ -134,6 +143,7 @@ options_parse_strings(flowsplit_options *opts, const char *const *items, guint n
     opts->format = FS_FORMAT_PCAPNG;
     opts->index = TRUE;
     opts->files = TRUE;
+    opts->buffer_mb = OPTIONS_DEFAULT_BUFFER_MB;
     for (guint i = 0; i < n_items; i++) {
         opts->given = TRUE;
         if (!parse_item(opts, items[i], error)) {

@@ -15,6 +15,15 @@
  *    headers included.
  * Either way every file is a valid capture after every close.
  *
+ * When all max_open files are open, a frame of a closed stream does not
+ * evict a file at once: it waits in memory with the stream's other waiting
+ * frames, and they are written together, in one open, once the stream has
+ * WRITER_WAIT_PER_FILE bytes waiting, when all streams together have more
+ * than the budget (buffer_mb; the stream that has waited longest goes first),
+ * or at the end. With thousands of streams open at once and a few dozen
+ * descriptors, this turns an eviction and a reopen per frame into one per
+ * batch of frames.
+ *
  * format=pcap holds one link type, one time resolution and no comments per
  * file. When a stream brings a frame that pcap cannot hold exactly (another
  * link type, a finer time stamp, a packet comment), its file is rewritten
@@ -41,9 +50,11 @@
 #include <epan/epan.h>
 
 #include "file_repair.h"
+#include "frame_copy.h"
 #include "ws_compat.h"
 
 #define PCAP_FILE_HEADER_LEN 24
+#define WRITER_WAIT_PER_FILE (64u * 1024)
 
 /* One interface of a stream file: an IDB in pcapng output. */
 typedef struct {
@@ -63,6 +74,10 @@ struct stream_file {
     gboolean created;       /* exists on disk */
     gboolean part;          /* pcap: dumper writes NAME.part */
     gboolean ended;         /* stream closed by FIN/RST: evict first */
+    guint64 open_seq;       /* when it was last opened, for closing order */
+    GQueue waiting;         /* frame_copy: frames waiting for the file to open */
+    gsize waiting_bytes;
+    GList waiting_link;     /* link in writer_cache.waiting_files */
 };
 
 struct writer_cache {
@@ -75,6 +90,10 @@ struct writer_cache {
     GArray *shb_hdrs;       /* one Section Header Block for every pcapng file */
     char *error;
     gboolean repaired;
+    guint64 opens;          /* files opened so far, numbering open_seq */
+    GQueue waiting_files;   /* stream files with waiting frames, longest waiting first */
+    gsize waiting_total;
+    gsize waiting_budget;
     writer_cache_stats stats;
 };
 
@@ -98,7 +117,7 @@ set_wtap_error(writer_cache *wc, const char *what, const char *name, int err, ch
 }
 
 writer_cache *
-writer_cache_new(int dir_fd, const char *dir_path, fs_format format, guint max_open)
+writer_cache_new(int dir_fd, const char *dir_path, fs_format format, guint max_open, gsize buffer_bytes)
 {
     writer_cache *wc = g_new0(writer_cache, 1);
     wtap_block_t shb = wtap_block_create(WTAP_BLOCK_SECTION);
@@ -107,7 +126,9 @@ writer_cache_new(int dir_fd, const char *dir_path, fs_format format, guint max_o
     wc->dir_path = g_strdup(dir_path);
     wc->format = format;
     wc->max_open = max_open > 0 ? max_open : 1;
+    wc->waiting_budget = buffer_bytes;
     g_queue_init(&wc->lru);
+    g_queue_init(&wc->waiting_files);
     wc->files = g_ptr_array_new();
     wtap_block_add_string_option_format(shb, OPT_SHB_USERAPPL, "flowsplit %s (Wireshark %s)",
                                         FLOWSPLIT_VERSION, epan_get_version());
@@ -125,6 +146,8 @@ writer_cache_add(writer_cache *wc, char *base_name)
     sf->name = g_strconcat(base_name, sf->format == FS_FORMAT_PCAP ? ".pcap" : ".pcapng", NULL);
     g_free(base_name);
     sf->lru.data = sf;
+    sf->waiting_link.data = sf;
+    g_queue_init(&sf->waiting);
     sf->ifaces = g_array_new(FALSE, FALSE, sizeof(file_iface));
     g_ptr_array_add(wc->files, sf);
     return sf;
@@ -360,6 +383,7 @@ open_file(writer_cache *wc, stream_file *sf)
     else
         wc->stats.files++;
     sf->created = TRUE;
+    sf->open_seq = ++wc->opens;
     g_queue_push_head_link(&wc->lru, &sf->lru);
     if (++wc->stats.open_now > wc->stats.open_most)
         wc->stats.open_most = wc->stats.open_now;
@@ -508,15 +532,13 @@ stream_iface(writer_cache *wc, stream_file *sf, const frame_record *fr)
     return idx;
 }
 
-gboolean
-writer_cache_write(writer_cache *wc, stream_file *sf, const frame_record *fr)
+static gboolean
+write_now(writer_cache *wc, stream_file *sf, const frame_record *fr)
 {
     wtap_rec out;
     int idx, err = 0;
     char *err_info = NULL;
 
-    if (wc->error != NULL)
-        return FALSE;
     if (sf->format == FS_FORMAT_PCAP && !pcap_can_hold(sf, fr) && !convert_to_pcapng(wc, sf))
         return FALSE;
     idx = stream_iface(wc, sf, fr);
@@ -547,6 +569,59 @@ writer_cache_write(writer_cache *wc, stream_file *sf, const frame_record *fr)
     wc->stats.frames++;
     wc->stats.bytes += fr->rec->rec_header.packet_header.caplen;
     return TRUE;
+}
+
+/* Writes the stream's waiting frames, opening its file (and evicting). */
+static gboolean
+flush_waiting(writer_cache *wc, stream_file *sf)
+{
+    frame_copy *fc;
+    gboolean ok = TRUE;
+    guint n = sf->waiting.length;
+
+    g_queue_unlink(&wc->waiting_files, &sf->waiting_link);
+    while ((fc = g_queue_pop_head(&sf->waiting)) != NULL) {
+        gsize size = frame_copy_size(fc);
+
+        sf->waiting_bytes -= size;
+        wc->waiting_total -= size;
+        ok = ok && write_now(wc, sf, &fc->fr);
+        frame_copy_free(fc);
+    }
+    ws_noisy("wrote %u waiting frames to %s", n, sf->name);
+    return ok;
+}
+
+static gboolean
+wait_frame(writer_cache *wc, stream_file *sf, const frame_record *fr)
+{
+    frame_copy *fc = frame_copy_new(fr);
+    gsize size = frame_copy_size(fc);
+
+    if (sf->waiting.length == 0)
+        g_queue_push_tail_link(&wc->waiting_files, &sf->waiting_link);
+    g_queue_push_tail(&sf->waiting, fc);
+    sf->waiting_bytes += size;
+    wc->waiting_total += size;
+    if (sf->waiting_bytes >= WRITER_WAIT_PER_FILE && !flush_waiting(wc, sf))
+        return FALSE;
+    while (wc->waiting_total > wc->waiting_budget) {
+        if (!flush_waiting(wc, (stream_file *)g_queue_peek_head(&wc->waiting_files)))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+writer_cache_write(writer_cache *wc, stream_file *sf, const frame_record *fr)
+{
+    if (wc->error != NULL)
+        return FALSE;
+    /* A closed file while every descriptor is taken: wait (see the top). */
+    if (sf->dumper == NULL && wc->waiting_budget > 0
+        && (sf->waiting.length > 0 || wc->stats.open_now >= wc->max_open))
+        return wait_frame(wc, sf, fr);
+    return write_now(wc, sf, fr);
 }
 
 void
@@ -591,15 +666,35 @@ repair_after_failure(writer_cache *wc)
     }
 }
 
+static gint
+newest_open_first(gconstpointer a, gconstpointer b)
+{
+    guint64 sa = (*(stream_file *const *)a)->open_seq, sb = (*(stream_file *const *)b)->open_seq;
+
+    return sa < sb ? 1 : (sa > sb ? -1 : 0);
+}
+
 gboolean
 writer_cache_close_all(writer_cache *wc)
 {
     gboolean ok = TRUE;
+    GPtrArray *open_files;
 
-    while (wc->lru.length > 0) {
-        if (!close_file(wc, (stream_file *)g_queue_peek_head(&wc->lru), "closed"))
+    while (wc->waiting_files.length > 0 && wc->error == NULL)
+        flush_waiting(wc, (stream_file *)g_queue_peek_head(&wc->waiting_files));
+    open_files = g_ptr_array_sized_new(wc->lru.length);
+
+    /* glibc keeps every open FILE in one list, newest first, and fclose()
+     * walks it to find its own: closing newest-opened first makes each
+     * close find its FILE at the head, instead of a walk over all of them. */
+    for (GList *l = wc->lru.head; l != NULL; l = l->next)
+        g_ptr_array_add(open_files, l->data);
+    g_ptr_array_sort(open_files, newest_open_first);
+    for (guint i = 0; i < open_files->len; i++) {
+        if (!close_file(wc, g_ptr_array_index(open_files, i), "closed"))
             ok = FALSE;
     }
+    g_ptr_array_free(open_files, TRUE);
     if (wc->error != NULL && !wc->repaired) {
         wc->repaired = TRUE;
         repair_after_failure(wc);
@@ -633,6 +728,7 @@ writer_cache_free(writer_cache *wc)
     writer_cache_close_all(wc);
     for (guint i = 0; i < wc->files->len; i++) {
         stream_file *sf = g_ptr_array_index(wc->files, i);
+        g_queue_clear_full(&sf->waiting, (GDestroyNotify)frame_copy_free);
         g_array_free(sf->ifaces, TRUE);
         g_free(sf->name);
         g_free(sf);

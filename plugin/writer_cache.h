@@ -35,7 +35,10 @@ typedef struct {
     guint open_most;
 } writer_cache_stats;
 
-writer_cache *writer_cache_new(int dir_fd, const char *dir_path, fs_format format, guint max_open);
+/* buffer_bytes: memory for frames of closed streams while all max_open
+ * files are open (0: evict and reopen for each such frame). */
+writer_cache *writer_cache_new(int dir_fd, const char *dir_path, fs_format format, guint max_open,
+                               gsize buffer_bytes);
 
 /* A new stream file named base_name plus the format's extension; nothing
  * is created on disk before its first frame. Takes base_name. */

@@ -46,6 +46,7 @@ BAD_OPTIONS = [
     (["max_open=0"], "max_open", "whole number"),
     (["max_open=-3"], "max_open", "whole number"),
     (["max_open=many"], "max_open", "whole number"),
+    (["buffer_mb=-1"], "buffer_mb", "whole number"),
     (["replace=maybe"], "replace", "yes, no"),
     (["justaword"], "justaword", "KEY=VALUE"),
 ]
@@ -207,7 +208,7 @@ def test_summary_is_one_line_and_true(workdir):
 
 def test_debug_log_shows_decisions(workdir):
     out = os.path.join(workdir, "out")
-    proc = tshark(["-r", MIXED, "-q", "--log-debug", "flowsplit", "-X", "flowsplit:out=%s,max_open=2" % out])
+    proc = tshark(["-r", MIXED, "-q", "--log-debug", "flowsplit", "-X", "flowsplit:out=%s,max_open=2,buffer_mb=0" % out])
     assert proc.returncode == 0, proc.stderr
     for word in ("opened tcp-000000", "evicted tcp-", "reopened tcp-", "closed tcp-", "ended"):
         assert word in proc.stderr, word

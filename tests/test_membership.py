@@ -12,21 +12,25 @@ from conftest import (bundled_captures, capinfos_all, capture_id, check_membersh
 
 CAPTURES = bundled_captures() + public_captures()
 
-# (format, max_open): the default, and a tiny cache that makes every
-# stream's file be evicted and reopened (appended to) many times.
-VARIANTS = [("pcapng", None), ("pcap", None), ("pcapng", 2), ("pcap", 2)]
+# (format, options): the defaults; a tiny cache, where frames of closed
+# streams wait in memory (buffer_mb) and files are evicted and reopened; and
+# no buffer, where every such frame evicts a file and reopens (appends to)
+# its own.
+VARIANTS = [("pcapng", ()), ("pcap", ()), ("pcapng", ("max_open=2",)), ("pcap", ("max_open=2", "buffer_mb=0")),
+            ("pcapng", ("max_open=2", "buffer_mb=0"))]
 
 
 def variant_id(v):
-    return v[0] + ("-max_open=%d" % v[1] if v[1] else "")
+    return "-".join((v[0],) + v[1])
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=variant_id)
 @pytest.mark.parametrize("capture", CAPTURES, ids=capture_id)
 def test_membership(capture, variant):
-    fmt, max_open = variant
+    fmt, extra = variant
+    max_open = int(extra[0].split("=")[1]) if extra else None
     out = os.path.join(scratch(capture_id(capture) + "-" + variant_id(variant)), "out")
-    opts = ["format=" + fmt] + (["max_open=%d" % max_open] if max_open else [])
+    opts = ["format=" + fmt] + list(extra)
     proc = split(capture, out, *opts)
     o = oracle(capture)
     # tshark's own status stands: 0, or 2 for a damaged capture it read part of.

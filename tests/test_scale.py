@@ -46,17 +46,19 @@ def test_many_streams_bounded(many_streams, how):
         proc = split(many_streams, out, ulimit_n=64)
         bound = 64
     else:
-        proc = split(many_streams, out, "max_open=4")
+        proc = split(many_streams, out, "max_open=4", "buffer_mb=0")
         bound = 4
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert summary_number(proc, r"at most (\d+) files open") <= bound
-    assert summary_number(proc, r"(\d+) reopens after eviction") > 0
+    if how == "max_open=4":
+        assert summary_number(proc, r"(\d+) reopens after eviction") > 0
     files = check_membership(many_streams, out)
     assert len(files) == 20000
     capinfos_all(out, files.values())
     # libpcap (tcpdump) reads a file that was reopened as new sections.
     most_sections = max(files.values(), key=lambda n: max(r.section for r in capfile.read(os.path.join(out, n))))
-    assert max(r.section for r in capfile.read(os.path.join(out, most_sections))) > 0
+    if how == "max_open=4":
+        assert max(r.section for r in capfile.read(os.path.join(out, most_sections))) > 0
     p = subprocess.run(["tcpdump", "-nr", os.path.join(out, most_sections)], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert len(p.stdout.splitlines()) == len(capfile.read(os.path.join(out, most_sections)))
@@ -67,7 +69,7 @@ def test_pcap_appends_under_eviction():
     capture = generated_capture("scale-2k-500.pcap", "--streams", "2000", "--concurrent", "500",
                                 "--frames-per-stream", "9")
     out = os.path.join(scratch("pcap-evict"), "out")
-    proc = split(capture, out, "format=pcap", "max_open=3")
+    proc = split(capture, out, "format=pcap", "max_open=3", "buffer_mb=0")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert summary_number(proc, r"(\d+) reopens after eviction") > 1000
     assert not [n for n in os.listdir(out) if n.endswith(".part")]
