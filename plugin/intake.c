@@ -100,7 +100,7 @@ struct split_session {
     gboolean finished;
     gboolean progress_shown;
     gint64 progress_at;
-    guint64 frames_seen;
+    guint64 frames_seen;    /* frames of the input read so far */
     intake_done_fn done;
     void *done_data;
 };
@@ -470,7 +470,7 @@ intake_frame_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt, cons
 
     if (s->failed || pinfo->rec == NULL || pinfo->rec->rec_type != REC_TYPE_PACKET)
         return TAP_PACKET_DONT_REDRAW;
-    s->frames_seen++;
+    s->frames_seen = pinfo->num;    /* frames read so far */
     show_progress(s, FALSE);
     settle_completing_fragment(s, pinfo->num);
     collect_streams(s, pinfo, edt);
