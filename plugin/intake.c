@@ -475,7 +475,7 @@ intake_frame_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt, cons
     settle_completing_fragment(s, pinfo->num);
     collect_streams(s, pinfo, edt);
     if (s->frame_streams->len == 0 && !has_ipv6_fragment(s, edt))
-        return TAP_PACKET_DONT_REDRAW;      /* an atomic IPv6 fragment */
+        return TAP_PACKET_DONT_REDRAW;      /* TCP without a stream (cut short), or an atomic IPv6 fragment */
     if (s->opts.index)
         collect_tls(s, edt);
     if (!s->opts.files)

@@ -532,6 +532,18 @@ stream_iface(writer_cache *wc, stream_file *sf, const frame_record *fr)
     return idx;
 }
 
+/* An open file was used: it goes to the most recently used end of the LRU,
+ * or, when its stream has ended, to the end that is evicted first. */
+static void
+lru_touch(writer_cache *wc, stream_file *sf)
+{
+    g_queue_unlink(&wc->lru, &sf->lru);
+    if (sf->ended)
+        g_queue_push_tail_link(&wc->lru, &sf->lru);
+    else
+        g_queue_push_head_link(&wc->lru, &sf->lru);
+}
+
 static gboolean
 write_now(writer_cache *wc, stream_file *sf, const frame_record *fr)
 {
@@ -544,17 +556,9 @@ write_now(writer_cache *wc, stream_file *sf, const frame_record *fr)
     idx = stream_iface(wc, sf, fr);
     if (idx < 0)
         return FALSE;
-    if (sf->dumper == NULL) {
-        if (!open_file(wc, sf))
-            return FALSE;
-    } else if (wc->lru.head != &sf->lru) {
-        g_queue_unlink(&wc->lru, &sf->lru);
-        g_queue_push_head_link(&wc->lru, &sf->lru);
-    }
-    if (sf->ended && wc->lru.tail != &sf->lru) {
-        g_queue_unlink(&wc->lru, &sf->lru);
-        g_queue_push_tail_link(&wc->lru, &sf->lru);
-    }
+    if (sf->dumper == NULL && !open_file(wc, sf))
+        return FALSE;
+    lru_touch(wc, sf);
 
     out = *fr->rec;
     out.rec_header.packet_header.interface_id = (guint32)idx;
@@ -628,10 +632,8 @@ void
 writer_cache_stream_ended(writer_cache *wc, stream_file *sf)
 {
     sf->ended = TRUE;
-    if (sf->dumper != NULL && wc->lru.tail != &sf->lru) {
-        g_queue_unlink(&wc->lru, &sf->lru);
-        g_queue_push_tail_link(&wc->lru, &sf->lru);
-    }
+    if (sf->dumper != NULL)
+        lru_touch(wc, sf);
 }
 
 /* After a failed write, stdio may have left any file short of a record
@@ -653,14 +655,12 @@ repair_after_failure(writer_cache *wc)
             wc->stats.removed++;
             continue;
         }
-        if (r == REPAIR_TRUNCATED)
-            wc->stats.truncated++;
         if (sf->part) {
             char *part = part_name(sf);
             if (file_repair(wc->dir_fd, part) == REPAIR_REMOVED || append_part(wc, sf))
                 sf->part = FALSE;
-            else if (file_repair(wc->dir_fd, sf->name) == REPAIR_TRUNCATED)
-                wc->stats.truncated++;
+            else
+                file_repair(wc->dir_fd, sf->name);     /* an append cut short */
             g_free(part);
         }
     }

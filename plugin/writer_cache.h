@@ -29,7 +29,6 @@ typedef struct {
     guint64 bytes;          /* frame bytes written */
     guint64 reopens;        /* opens of a file evicted earlier */
     guint64 converted;      /* pcap files turned into pcapng (format=pcap) */
-    guint64 truncated;      /* after a failure: files cut back to a complete record */
     guint64 removed;        /* after a failure: files removed, no complete header */
     guint open_now;
     guint open_most;
