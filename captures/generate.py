@@ -23,6 +23,7 @@ LT_ETHERNET = 1
 LT_RAW = 101
 LT_LINUX_SLL = 113
 LT_LINUX_SLL2 = 276
+LT_PPP_WITH_DIR = 204   # a link type with a pseudo-header (wiretap writes it)
 
 TH_FIN, TH_SYN, TH_RST, TH_PSH, TH_ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 
@@ -222,7 +223,7 @@ def pcapng_block(btype, body):
 
 def write_pcapng(path, interfaces, frames, shb_comment=None):
     """interfaces: list of (linktype, tsresol_digits, name).
-    frames: list of (time_ns, data, iface_index, [comments])."""
+    frames: list of (time_ns, data, iface_index, [comments][, [(code, raw option value)]])."""
     with open_out(path) as f:
         opts = b""
         if shb_comment:
@@ -232,10 +233,11 @@ def write_pcapng(path, interfaces, frames, shb_comment=None):
         for lt, digits, name in interfaces:
             o = pcapng_option(2, name.encode()) + pcapng_option(9, bytes([digits])) + pcapng_option(0, b"")
             f.write(pcapng_block(1, struct.pack("<HHI", lt, 0, 0) + o))
-        for t, data, iface, comments in frames:
+        for t, data, iface, comments, *more in frames:
             digits = interfaces[iface][1]
             ts = t // 10 ** (9 - digits)
             o = b"".join(pcapng_option(1, c.encode()) for c in comments)
+            o += b"".join(pcapng_option(code, value) for code, value in (more[0] if more else []))
             if o:
                 o += pcapng_option(0, b"")
             body = struct.pack("<IIIII", iface, ts >> 32, ts & 0xFFFFFFFF, len(data), len(data))
@@ -430,6 +432,32 @@ def bundled(outdir):
             frames.append((t, data[14:] if iface == 1 else data, iface, comments))
     write_pcapng(os.path.join(outdir, "interfaces.pcapng"), interfaces, frames,
                  shb_comment="flowsplit test capture: two interfaces")
+
+    # PPP with a direction pseudo-header: wiretap, not flowsplit's encoder,
+    # writes these frames (in pcap and pcapng).
+    def ppp_dir(l3, sent):
+        return bytes([1 if sent else 0]) + b"\xff\x03" + struct.pack("!H", 0x21 if l3[0] >> 4 == 4 else 0x57) + l3
+    conns = [Conn("10.70.0.%d" % (i + 1), "10.70.1.1", 46000 + i, 25, rng.getrandbits(32), rng.getrandbits(32),
+                  wrap=lambda l3, i=i: ppp_dir(l3, i % 2 == 0)) for i in range(3)]
+    script = [c.handshake() + c.exchange(rng, 2) + c.close() for c in conns]
+    write_pcap(os.path.join(outdir, "ppp-dir.pcap"), interleave(script, rng, start), LT_PPP_WITH_DIR)
+
+    # pcapng packet options: flags, drop count, packet id and queue (which
+    # flowsplit encodes), and a custom option in the middle of one stream
+    # (which it leaves to wiretap, so that file goes on in a new section).
+    conns = [Conn("10.80.0.%d" % (i + 1), "10.80.1.1", 44000 + i, 80, rng.getrandbits(32), rng.getrandbits(32))
+             for i in range(3)]
+    scripts = [c.handshake() + c.exchange(rng, 3) + c.close() for c in conns]
+    frames, t = [], start
+    for i in range(max(len(x) for x in scripts)):
+        for k, script in enumerate(scripts):
+            t += rng.randint(100, 900) * 1000
+            opts = [(2, struct.pack("<I", 1 + (i % 2))), (4, struct.pack("<Q", i)),
+                    (5, struct.pack("<Q", 1000 * k + i)), (6, struct.pack("<I", k))]
+            if k == 1 and i == 5:
+                opts.append((2988, struct.pack("<I", 32473) + b"example custom option"))
+            frames.append((t, script[i], 0, ["stream %d frame %d" % (k, i)] if i == 2 else [], opts))
+    write_pcapng(os.path.join(outdir, "packet-options.pcapng"), [(LT_ETHERNET, 6, "eth0")], frames)
 
 
 # --- scale ---------------------------------------------------------------------

@@ -1,7 +1,6 @@
 /* frame_copy.c
  * Copies of frames that must outlive their dissection: IP fragments held
- * until their stream is known (frame_queue.c), and frames of a stream whose
- * file is closed, waiting for it to be opened again (writer_cache.c).
+ * until their stream is known (frame_queue.c).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */

@@ -1,28 +1,29 @@
 /* writer_cache.c
- * Owns the stream files: creating them, writing frames through wiretap,
- * and keeping at most max_open of them open with an LRU of writers.
+ * Owns the stream files: creating them, getting each frame's bytes into
+ * its stream's file, and keeping at most max_open files open.
  *
- * wiretap cannot append to a file, so a file evicted from the cache is
- * continued this way when its stream has more frames:
- *  - pcapng: the file is reopened with O_APPEND and wiretap starts a new
- *    section in it (a Section Header Block and the stream's interfaces,
- *    in the same order, so interface numbers stay the same). A pcapng file
- *    may hold many sections; tshark, capinfos and tcpdump read them all.
+ * Frames are encoded by flowsplit itself (record_encoder.c) into one
+ * write-behind arena (pending.c, buffer_mb in size), each file's bytes a
+ * chain in it. When the arena is full, every file with bytes waiting gets
+ * them with one writev(), opening it if needed; the least recently written
+ * file is closed when max_open are open. Nothing in the per-frame path
+ * depends on how many files exist or are open, and a reopened file simply
+ * continues (O_APPEND): its bytes are the same as if it had stayed open.
+ * A frame larger than the arena is written at once (buffer_mb=0 writes
+ * every frame at once).
+ *
+ * Wiretap writes a stream's frames instead when flowsplit's encoder does
+ * not cover them: link types with a pseudo-header, packet options other
+ * than comments, flags, drop count, packet id and queue, oversized frames.
+ * A file switched to wiretap stays with it. wiretap cannot append to a
+ * file, so such a file evicted and reopened is continued like this:
+ *  - pcapng: wiretap starts a new section in it (a Section Header Block and
+ *    the stream's interfaces in the same order, so interface numbers stay
+ *    the same). tshark, capinfos and tcpdump read every section.
  *  - pcap: wiretap writes the new frames into NAME.part, and when that is
  *    closed its records (all but the 24-byte file header, which equals the
  *    main file's) are appended to the main file and NAME.part is removed.
- *    Every record is thus encoded by wiretap itself, link-type pseudo-
- *    headers included.
  * Either way every file is a valid capture after every close.
- *
- * When all max_open files are open, a frame of a closed stream does not
- * evict a file at once: it waits in memory with the stream's other waiting
- * frames, and they are written together, in one open, once the stream has
- * WRITER_WAIT_PER_FILE bytes waiting, when all streams together have more
- * than the budget (buffer_mb; the stream that has waited longest goes first),
- * or at the end. With thousands of streams open at once and a few dozen
- * descriptors, this turns an eviction and a reopen per frame into one per
- * batch of frames.
  *
  * format=pcap holds one link type, one time resolution and no comments per
  * file. When a stream brings a frame that pcap cannot hold exactly (another
@@ -46,15 +47,18 @@
 #include <unistd.h>
 
 #include <wsutil/wslog.h>
+#include <wiretap/pcap-encap.h>
 #include <wiretap/wtap_opttypes.h>
 #include <epan/epan.h>
 
 #include "file_repair.h"
-#include "frame_copy.h"
+#include "pending.h"
+#include "record_encoder.h"
 #include "ws_compat.h"
 
-#define PCAP_FILE_HEADER_LEN 24
-#define WRITER_WAIT_PER_FILE (64u * 1024)
+/* Frames larger than this go through wiretap, which refuses them as it
+ * does in tshark -w. */
+#define WRITER_MAX_FRAME WTAP_MAX_PACKET_SIZE_STANDARD
 
 /* One interface of a stream file: an IDB in pcapng output. */
 typedef struct {
@@ -62,22 +66,25 @@ typedef struct {
     guint32 if_id;
     int encap;
     int tsprec;
+    int linktype;       /* encoder_linktype(encap) */
     const char *name;   /* interned, or NULL */
 } file_iface;
 
 struct stream_file {
     char *name;             /* file name inside the output folder */
-    wtap_dumper *dumper;    /* NULL while closed */
+    int fd;                 /* flowsplit's own writing: -1 while closed */
+    wtap_dumper *dumper;    /* wiretap's writing: NULL while closed */
     GList lru;              /* link in writer_cache.lru while open */
     GArray *ifaces;         /* file_iface, in IDB order */
-    fs_format format;       /* may turn from pcap to pcapng */
-    gboolean created;       /* exists on disk */
-    gboolean part;          /* pcap: dumper writes NAME.part */
-    gboolean ended;         /* stream closed by FIN/RST: evict first */
+    pending_chain chain;    /* bytes waiting in the arena */
     guint64 open_seq;       /* when it was last opened, for closing order */
-    GQueue waiting;         /* frame_copy: frames waiting for the file to open */
-    gsize waiting_bytes;
-    GList waiting_link;     /* link in writer_cache.waiting_files */
+    fs_format format;       /* may turn from pcap to pcapng */
+    guint8 created;         /* exists on disk */
+    guint8 header_queued;   /* flowsplit's writing: file header written or waiting */
+    guint8 via_wiretap;     /* frames go through wiretap from now on */
+    guint8 part;            /* wiretap pcap: dumper writes NAME.part */
+    guint8 ended;           /* stream closed by FIN/RST: close first */
+    guint8 dirty;           /* in writer_cache.dirty */
 };
 
 struct writer_cache {
@@ -87,13 +94,15 @@ struct writer_cache {
     guint max_open;
     GQueue lru;             /* open files, most recently used first */
     GPtrArray *files;       /* every stream_file, for freeing */
-    GArray *shb_hdrs;       /* one Section Header Block for every pcapng file */
+    GArray *shb_hdrs;       /* one Section Header Block for wiretap's pcapng files */
+    char *user_appl;        /* the same SHB's shb_userappl */
+    pending *pending;       /* the write-behind arena */
+    GPtrArray *dirty;       /* files with a chain in the arena */
+    GByteArray *direct;     /* bytes written at once, bypassing the arena */
+    gboolean direct_used;   /* the last room handed out is in direct */
     char *error;
     gboolean repaired;
     guint64 opens;          /* files opened so far, numbering open_seq */
-    GQueue waiting_files;   /* stream files with waiting frames, longest waiting first */
-    gsize waiting_total;
-    gsize waiting_budget;
     writer_cache_stats stats;
 };
 
@@ -116,6 +125,15 @@ set_wtap_error(writer_cache *wc, const char *what, const char *name, int err, ch
     return set_error(wc, msg);
 }
 
+static gboolean
+set_errno_error(writer_cache *wc, const char *what, const char *name)
+{
+    const char *hint = (errno == EEXIST) ? "; a file of that name is in the way" : "";
+
+    return set_error(wc, g_strdup_printf("flowsplit: cannot %s \"%s/%s\": %s%s", what, wc->dir_path, name,
+                                         g_strerror(errno), hint));
+}
+
 writer_cache *
 writer_cache_new(int dir_fd, const char *dir_path, fs_format format, guint max_open, gsize buffer_bytes)
 {
@@ -126,14 +144,15 @@ writer_cache_new(int dir_fd, const char *dir_path, fs_format format, guint max_o
     wc->dir_path = g_strdup(dir_path);
     wc->format = format;
     wc->max_open = max_open > 0 ? max_open : 1;
-    wc->waiting_budget = buffer_bytes;
     g_queue_init(&wc->lru);
-    g_queue_init(&wc->waiting_files);
     wc->files = g_ptr_array_new();
-    wtap_block_add_string_option_format(shb, OPT_SHB_USERAPPL, "flowsplit %s (Wireshark %s)",
-                                        FLOWSPLIT_VERSION, epan_get_version());
+    wc->user_appl = g_strdup_printf("flowsplit %s (Wireshark %s)", FLOWSPLIT_VERSION, epan_get_version());
+    wtap_block_add_string_option(shb, OPT_SHB_USERAPPL, wc->user_appl, strlen(wc->user_appl));
     wc->shb_hdrs = g_array_new(FALSE, FALSE, sizeof(wtap_block_t));
     g_array_append_val(wc->shb_hdrs, shb);
+    wc->pending = pending_new(buffer_bytes);
+    wc->dirty = g_ptr_array_new();
+    wc->direct = g_byte_array_new();
     return wc;
 }
 
@@ -145,9 +164,8 @@ writer_cache_add(writer_cache *wc, char *base_name)
     sf->format = wc->format;
     sf->name = g_strconcat(base_name, sf->format == FS_FORMAT_PCAP ? ".pcap" : ".pcapng", NULL);
     g_free(base_name);
+    sf->fd = -1;
     sf->lru.data = sf;
-    sf->waiting_link.data = sf;
-    g_queue_init(&sf->waiting);
     sf->ifaces = g_array_new(FALSE, FALSE, sizeof(file_iface));
     g_ptr_array_add(wc->files, sf);
     return sf;
@@ -240,7 +258,6 @@ part_name(const stream_file *sf)
 {
     return g_strconcat(sf->name, ".part", NULL);
 }
-
 /* pcap reopen: moves NAME.part's records to the end of NAME. */
 static gboolean
 append_part(writer_cache *wc, stream_file *sf)
@@ -294,6 +311,29 @@ out:
     return ok;
 }
 
+/* An open file was used: it goes to the most recently used end of the LRU,
+ * or, when its stream has ended, to the end that is closed first. */
+static void
+lru_touch(writer_cache *wc, stream_file *sf)
+{
+    g_queue_unlink(&wc->lru, &sf->lru);
+    if (sf->ended)
+        g_queue_push_tail_link(&wc->lru, &sf->lru);
+    else
+        g_queue_push_head_link(&wc->lru, &sf->lru);
+}
+
+static void
+lru_add(writer_cache *wc, stream_file *sf)
+{
+    sf->open_seq = ++wc->opens;
+    g_queue_push_head_link(&wc->lru, &sf->lru);
+    if (++wc->stats.open_now > wc->stats.open_most)
+        wc->stats.open_most = wc->stats.open_now;
+}
+
+/* Closes the file's descriptor or wiretap writer; bytes still waiting in
+ * the arena stay there. */
 static gboolean
 close_file(writer_cache *wc, stream_file *sf, const char *why)
 {
@@ -301,6 +341,16 @@ close_file(writer_cache *wc, stream_file *sf, const char *why)
     char *err_info = NULL;
     gboolean ok;
 
+    if (sf->fd >= 0) {
+        g_queue_unlink(&wc->lru, &sf->lru);
+        wc->stats.open_now--;
+        ok = close(sf->fd) == 0;
+        sf->fd = -1;
+        if (!ok)
+            return set_errno_error(wc, "write", sf->name);
+        ws_debug("%s %s", why, sf->name);
+        return TRUE;
+    }
     if (sf->dumper == NULL)
         return TRUE;
     g_queue_unlink(&wc->lru, &sf->lru);
@@ -328,11 +378,15 @@ evict_one(writer_cache *wc)
     return close_file(wc, (stream_file *)tail->data, "evicted");
 }
 
-/* openat() that makes room in the cache when the process is out of
- * descriptors: evict the least recently used file and try again. */
+/* openat() within the cache's bounds; when the process is out of
+ * descriptors, the least recently used file is closed and it tries again. */
 static int
 open_in_dir(writer_cache *wc, const char *name, int flags)
 {
+    while (wc->stats.open_now >= wc->max_open) {
+        if (!evict_one(wc))
+            return -1;
+    }
     for (;;) {
         int fd = openat(wc->dir_fd, name, flags | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
 
@@ -344,28 +398,53 @@ open_in_dir(writer_cache *wc, const char *name, int flags)
     }
 }
 
-static gboolean
-open_file(writer_cache *wc, stream_file *sf)
+static void
+count_open(writer_cache *wc, stream_file *sf)
 {
-    gboolean reopen = sf->created;
-    gboolean part = reopen && sf->format == FS_FORMAT_PCAP;
+    ws_debug("%s %s", sf->created ? "reopened" : "opened", sf->name);
+    if (sf->created)
+        wc->stats.reopens++;
+    else
+        wc->stats.files++;
+    sf->created = TRUE;
+    lru_add(wc, sf);
+}
+
+/* flowsplit's own writing: the file's descriptor, opened or reopened. */
+static gboolean
+fd_open(writer_cache *wc, stream_file *sf)
+{
+    if (sf->fd >= 0) {
+        lru_touch(wc, sf);
+        return TRUE;
+    }
+    sf->fd = open_in_dir(wc, sf->name, sf->created ? O_APPEND : (O_CREAT | O_EXCL | O_APPEND));
+    if (sf->fd < 0)
+        return wc->error ? FALSE : set_errno_error(wc, sf->created ? "reopen" : "create", sf->name);
+    count_open(wc, sf);
+    return TRUE;
+}
+
+/* wiretap's writing: a new file, a new section, or a pcap .part file. */
+static gboolean
+dumper_open(writer_cache *wc, stream_file *sf)
+{
+    gboolean part = sf->created && sf->format == FS_FORMAT_PCAP;
     char *target = part ? part_name(sf) : g_strdup(sf->name);
-    int flags = (reopen && !part) ? O_APPEND : (O_CREAT | O_EXCL | O_APPEND);
+    int flags = (sf->created && !part) ? O_APPEND : (O_CREAT | O_EXCL | O_APPEND);
     int err = 0;
     char *err_info = NULL;
     int fd;
 
-    while (wc->stats.open_now >= wc->max_open) {
-        if (!evict_one(wc)) {
-            g_free(target);
-            return FALSE;
-        }
+    if (sf->dumper != NULL) {
+        g_free(target);
+        lru_touch(wc, sf);
+        return TRUE;
     }
     fd = open_in_dir(wc, target, flags);
     if (fd < 0) {
-        const char *hint = (errno == EEXIST) ? "; a file of that name is in the way" : "";
-        set_error(wc, g_strdup_printf("flowsplit: cannot %s \"%s/%s\": %s%s", reopen ? "reopen" : "create",
-                                      wc->dir_path, target, g_strerror(errno), hint));
+        if (wc->error == NULL)
+            set_errno_error(wc, sf->created ? "reopen" : "create", target);
         g_free(target);
         return FALSE;
     }
@@ -378,19 +457,145 @@ open_file(writer_cache *wc, stream_file *sf)
     }
     g_free(target);
     sf->part = part;
-    if (reopen)
-        wc->stats.reopens++;
-    else
-        wc->stats.files++;
-    sf->created = TRUE;
-    sf->open_seq = ++wc->opens;
-    g_queue_push_head_link(&wc->lru, &sf->lru);
-    if (++wc->stats.open_now > wc->stats.open_most)
-        wc->stats.open_most = wc->stats.open_now;
-    ws_debug("%s %s", reopen ? "reopened" : "opened", sf->name);
+    count_open(wc, sf);
     return TRUE;
 }
 
+/* Writes the file's waiting bytes from the arena. */
+static gboolean
+write_chain(writer_cache *wc, stream_file *sf)
+{
+    if (sf->chain.first == 0)
+        return TRUE;
+    if (!fd_open(wc, sf))
+        return FALSE;
+    if (!pending_write_chain(wc->pending, &sf->chain, sf->fd))
+        return set_errno_error(wc, "write", sf->name);
+    return TRUE;
+}
+
+/* Writes every file's waiting bytes and empties the arena; files of ended
+ * streams are closed once written. */
+static gboolean
+flush_all(writer_cache *wc)
+{
+    gboolean ok = TRUE;
+
+    for (guint i = 0; i < wc->dirty->len; i++) {
+        stream_file *sf = g_ptr_array_index(wc->dirty, i);
+
+        sf->dirty = FALSE;
+        if (ok && !write_chain(wc, sf))
+            ok = FALSE;
+        if (ok && sf->ended && sf->fd >= 0 && !close_file(wc, sf, "closed, stream ended"))
+            ok = FALSE;
+    }
+    g_ptr_array_set_size(wc->dirty, 0);
+    pending_reset(wc->pending);
+    return ok;
+}
+
+/* Room for len bytes that go after the file's other bytes: in the arena,
+ * or, for a frame larger than the arena, in a buffer room_end() writes at
+ * once. NULL when the split failed. */
+static guint8 *
+room_begin(writer_cache *wc, stream_file *sf, gsize len)
+{
+    guint8 *p = pending_append(wc->pending, &sf->chain, len);
+
+    if (p == NULL && len < pending_capacity(wc->pending) / 2) {
+        if (!flush_all(wc))
+            return NULL;
+        p = pending_append(wc->pending, &sf->chain, len);
+    }
+    if (p != NULL) {
+        if (!sf->dirty) {
+            sf->dirty = TRUE;
+            g_ptr_array_add(wc->dirty, sf);
+        }
+        wc->direct_used = FALSE;
+        return p;
+    }
+    g_byte_array_set_size(wc->direct, (guint)len);
+    wc->direct_used = TRUE;
+    return wc->direct->data;
+}
+
+static gboolean
+room_end(writer_cache *wc, stream_file *sf)
+{
+    const guint8 *p = wc->direct->data;
+    gsize left = wc->direct->len;
+
+    if (!wc->direct_used)
+        return TRUE;
+    wc->direct_used = FALSE;
+    if (!write_chain(wc, sf) || !fd_open(wc, sf))
+        return FALSE;
+    while (left > 0) {
+        ssize_t n = write(sf->fd, p, left);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = ENOSPC;
+            return set_errno_error(wc, "write", sf->name);
+        }
+        p += n;
+        left -= (gsize)n;
+    }
+    return TRUE;
+}
+
+static gboolean
+queue_bytes(writer_cache *wc, stream_file *sf, const guint8 *bytes, gsize len)
+{
+    guint8 *p = room_begin(wc, sf, len);
+
+    if (p == NULL)
+        return FALSE;
+    memcpy(p, bytes, len);
+    return room_end(wc, sf);
+}
+
+static void
+encoder_iface_of(const file_iface *fi, encoder_iface *ei)
+{
+    ei->linktype = fi->linktype;
+    ei->tsresol_digits = tsresol_digits(fi->tsprec);
+    ei->name = fi->name;
+}
+
+/* flowsplit's own writing: the file header (pcap) or the section header
+ * and the interfaces known so far (pcapng). */
+static gboolean
+queue_header(writer_cache *wc, stream_file *sf)
+{
+    const file_iface *first = &g_array_index(sf->ifaces, file_iface, 0);
+    GByteArray *hdr = g_byte_array_new();
+    gboolean ok;
+
+    if (sf->format == FS_FORMAT_PCAP) {
+        g_byte_array_set_size(hdr, PCAP_FILE_HEADER_LEN);
+        if (!encoder_pcap_file_header(first->encap, first->tsprec == WTAP_TSPREC_NSEC, hdr->data)) {
+            g_byte_array_free(hdr, TRUE);
+            return set_error(wc, g_strdup_printf("flowsplit: cannot write \"%s/%s\": wiretap cannot "
+                                                 "write this link type to pcap", wc->dir_path, sf->name));
+        }
+    } else {
+        encoder_pcapng_section(hdr, wc->user_appl);
+        for (guint i = 0; i < sf->ifaces->len; i++) {
+            encoder_iface ei;
+            encoder_iface_of(&g_array_index(sf->ifaces, file_iface, i), &ei);
+            encoder_pcapng_iface(hdr, &ei);
+        }
+    }
+    sf->header_queued = TRUE;
+    ok = queue_bytes(wc, sf, hdr->data, hdr->len);
+    g_byte_array_free(hdr, TRUE);
+    return ok;
+}
 static int
 find_iface(const stream_file *sf, const frame_record *fr)
 {
@@ -416,6 +621,7 @@ iface_of(const frame_record *fr)
     fi.encap = ph->pkt_encap;
     fi.tsprec = (fr->rec->tsprec == WTAP_TSPREC_NSEC || tsresol_digits(fr->rec->tsprec) == 9)
                     ? WTAP_TSPREC_NSEC : fr->rec->tsprec;
+    fi.linktype = encoder_linktype(fi.encap);
     fi.name = fr->if_name ? g_intern_string(fr->if_name) : NULL;
     return fi;
 }
@@ -424,27 +630,111 @@ iface_of(const frame_record *fr)
 static gboolean
 pcap_can_hold(const stream_file *sf, const frame_record *fr)
 {
-    file_iface want = iface_of(fr);
+    const wtap_packet_header *ph = &fr->rec->rec_header.packet_header;
     const file_iface *have;
+    int tsprec;
 
     if (fr->block != NULL && wtap_block_count_option(fr->block, OPT_COMMENT) > 0)
         return FALSE;
-    if (!wtap_dump_can_write_encap(wtap_pcap_file_type_subtype(), want.encap))
-        return FALSE;
     if (sf->ifaces->len == 0)
-        return TRUE;
+        return wtap_dump_can_write_encap(wtap_pcap_file_type_subtype(), ph->pkt_encap);
     have = &g_array_index(sf->ifaces, file_iface, 0);
-    return have->encap == want.encap && (have->tsprec == WTAP_TSPREC_NSEC || want.tsprec <= have->tsprec);
+    if (have->encap != ph->pkt_encap)
+        return FALSE;
+    tsprec = fr->rec->tsprec;
+    return have->tsprec == WTAP_TSPREC_NSEC || (tsresol_digits(tsprec) != 9 && tsprec <= have->tsprec);
 }
 
-/* Copies every record of the pcap file into NAME.pcapng and leaves the
- * pcapng file open as the stream's writer. */
+/* Bytes of the frame's record as flowsplit encodes it, or 0 when wiretap
+ * must write it (see the top). */
+static gsize
+record_size(const stream_file *sf, const wtap_rec *rec, wtap_block_t block, int idx)
+{
+    const file_iface *fi = &g_array_index(sf->ifaces, file_iface, idx);
+
+    if (fi->linktype < 0 || wtap_encap_requires_phdr(fi->encap)
+        || rec->rec_header.packet_header.caplen > WRITER_MAX_FRAME)
+        return 0;
+    if (sf->format == FS_FORMAT_PCAP)
+        return encoder_pcap_record_size(rec);
+    return encoder_pcapng_packet_size(rec, block);
+}
+
+/* From now on wiretap writes this file: what is waiting is written first. */
+static gboolean
+switch_to_wiretap(writer_cache *wc, stream_file *sf)
+{
+    if (!write_chain(wc, sf) || !close_file(wc, sf, "closed for wiretap"))
+        return FALSE;
+    sf->via_wiretap = TRUE;
+    ws_debug("%s: wiretap writes its frames", sf->name);
+    return TRUE;
+}
+
+static gboolean
+dump_record(writer_cache *wc, stream_file *sf, const wtap_rec *rec, const guint8 *data, wtap_block_t block,
+            int idx)
+{
+    wtap_rec out;
+    int err = 0;
+    char *err_info = NULL;
+
+    if (!dumper_open(wc, sf))
+        return FALSE;
+    out = *rec;
+    out.rec_header.packet_header.interface_id = (guint32)idx;
+    if (sf->format == FS_FORMAT_PCAPNG) {
+        out.presence_flags |= WTAP_HAS_INTERFACE_ID;
+        out.block = block;
+    } else {
+        out.block = NULL;
+    }
+    if (!fs_wtap_dump(sf->dumper, &out, data, &err, &err_info))
+        return set_wtap_error(wc, "write", sf->part ? part_name(sf) : sf->name, err, err_info);
+    return TRUE;
+}
+
+/* One record into the file, as interface idx of the file. */
+static gboolean
+write_record(writer_cache *wc, stream_file *sf, const wtap_rec *rec, const guint8 *data, wtap_block_t block,
+             int idx)
+{
+    const file_iface *fi = &g_array_index(sf->ifaces, file_iface, idx);
+    gsize size = sf->via_wiretap ? 0 : record_size(sf, rec, block, idx);
+    guint8 *p;
+
+    if (size == 0) {
+        if (!sf->via_wiretap && !switch_to_wiretap(wc, sf))
+            return FALSE;
+        if (!dump_record(wc, sf, rec, data, block, idx))
+            return FALSE;
+    } else {
+        if (!sf->header_queued && !queue_header(wc, sf))
+            return FALSE;
+        p = room_begin(wc, sf, size);
+        if (p == NULL)
+            return FALSE;
+        if (sf->format == FS_FORMAT_PCAP)
+            encoder_pcap_record(p, rec, data, fi->tsprec == WTAP_TSPREC_NSEC);
+        else
+            encoder_pcapng_packet(p, size, rec, data, block, (guint32)idx, tsresol_digits(fi->tsprec));
+        if (!room_end(wc, sf))
+            return FALSE;
+    }
+    wc->stats.frames++;
+    wc->stats.bytes += rec->rec_header.packet_header.caplen;
+    return TRUE;
+}
+
+/* Copies every record of the pcap file into NAME.pcapng, which then
+ * continues as the stream's file. */
 static gboolean
 convert_to_pcapng(writer_cache *wc, stream_file *sf)
 {
     char *old_name = sf->name;
     char *old_path = g_build_filename(wc->dir_path, old_name, NULL);
     char *base = g_strndup(old_name, strlen(old_name) - strlen(".pcap"));
+    gboolean had_bytes = sf->header_queued || sf->created;
     wtap *wth = NULL;
     wtap_rec rec;
     Buffer buf;
@@ -453,50 +743,47 @@ convert_to_pcapng(writer_cache *wc, stream_file *sf)
     gint64 offset;
     gboolean ok = FALSE;
 
-    if (sf->created && !close_file(wc, sf, "closed to convert"))
+    if (!write_chain(wc, sf) || !close_file(wc, sf, "closed to convert"))
         goto out_free;
     sf->name = g_strconcat(base, ".pcapng", NULL);
     sf->format = FS_FORMAT_PCAPNG;
-    if (!sf->created) {
+    sf->created = FALSE;
+    sf->header_queued = FALSE;
+    sf->via_wiretap = FALSE;
+    if (!had_bytes) {
         ok = TRUE;
         goto out_free;
     }
-    sf->created = FALSE;
     wth = wtap_open_offline(old_path, WTAP_TYPE_AUTO, &err, &err_info, FALSE);
     if (wth == NULL) {
         set_wtap_error(wc, "read back", old_name, err, err_info);
         goto out_free;
     }
-    if (!open_file(wc, sf))
-        goto out_close;
     wtap_rec_init(&rec);
     ws_buffer_init(&buf, 1514);
     while (wtap_read(wth, &rec, &buf, &err, &err_info, &offset)) {
-        wtap_rec out = rec;
-
-        out.presence_flags |= WTAP_HAS_INTERFACE_ID;
-        out.rec_header.packet_header.interface_id = 0;
-        out.block = NULL;
-        if (!fs_wtap_dump(sf->dumper, &out, ws_buffer_start_ptr(&buf), &err, &err_info)) {
-            set_wtap_error(wc, "write", sf->name, err, err_info);
+        if (!write_record(wc, sf, &rec, ws_buffer_start_ptr(&buf), NULL, 0))
             goto out_rec;
-        }
+        wc->stats.frames--;     /* counted when first written */
+        wc->stats.bytes -= rec.rec_header.packet_header.caplen;
     }
     if (err != 0) {
         set_wtap_error(wc, "read back", old_name, err, err_info);
         goto out_rec;
     }
+    if (!write_chain(wc, sf))
+        goto out_rec;
     if (unlinkat(wc->dir_fd, old_name, 0) != 0) {
         set_error(wc, g_strdup_printf("flowsplit: cannot remove \"%s\": %s", old_path, g_strerror(errno)));
         goto out_rec;
     }
+    wc->stats.files--;      /* the same stream's file, counted once */
     wc->stats.converted++;
     ws_debug("converted %s to %s", old_name, sf->name);
     ok = TRUE;
 out_rec:
     wtap_rec_cleanup(&rec);
     ws_buffer_free(&buf);
-out_close:
     wtap_close(wth);
 out_free:
     g_free(base);
@@ -520,8 +807,24 @@ stream_iface(writer_cache *wc, stream_file *sf, const frame_record *fr)
     fi = iface_of(fr);
     g_array_append_val(sf->ifaces, fi);
     idx = (int)sf->ifaces->len - 1;
-    if (sf->dumper == NULL || sf->format == FS_FORMAT_PCAP)
+    if (sf->format == FS_FORMAT_PCAP)
         return idx;
+    if (!sf->via_wiretap) {
+        GByteArray *bytes;
+        encoder_iface ei;
+        gboolean ok;
+
+        if (!sf->header_queued)
+            return idx;     /* the header will list it */
+        bytes = g_byte_array_new();
+        encoder_iface_of(&fi, &ei);
+        encoder_pcapng_iface(bytes, &ei);
+        ok = queue_bytes(wc, sf, bytes->data, bytes->len);
+        g_byte_array_free(bytes, TRUE);
+        return ok ? idx : -1;
+    }
+    if (sf->dumper == NULL)
+        return idx;         /* the next section will list it */
     idb = iface_block(&fi);
     if (!wtap_dump_add_idb(sf->dumper, idb, &err, &err_info)) {
         wtap_block_unref(idb);
@@ -532,113 +835,32 @@ stream_iface(writer_cache *wc, stream_file *sf, const frame_record *fr)
     return idx;
 }
 
-/* An open file was used: it goes to the most recently used end of the LRU,
- * or, when its stream has ended, to the end that is evicted first. */
-static void
-lru_touch(writer_cache *wc, stream_file *sf)
+gboolean
+writer_cache_write(writer_cache *wc, stream_file *sf, const frame_record *fr)
 {
-    g_queue_unlink(&wc->lru, &sf->lru);
-    if (sf->ended)
-        g_queue_push_tail_link(&wc->lru, &sf->lru);
-    else
-        g_queue_push_head_link(&wc->lru, &sf->lru);
-}
+    int idx;
 
-static gboolean
-write_now(writer_cache *wc, stream_file *sf, const frame_record *fr)
-{
-    wtap_rec out;
-    int idx, err = 0;
-    char *err_info = NULL;
-
+    if (wc->error != NULL)
+        return FALSE;
     if (sf->format == FS_FORMAT_PCAP && !pcap_can_hold(sf, fr) && !convert_to_pcapng(wc, sf))
         return FALSE;
     idx = stream_iface(wc, sf, fr);
     if (idx < 0)
         return FALSE;
-    if (sf->dumper == NULL && !open_file(wc, sf))
-        return FALSE;
-    lru_touch(wc, sf);
-
-    out = *fr->rec;
-    out.rec_header.packet_header.interface_id = (guint32)idx;
-    if (sf->format == FS_FORMAT_PCAPNG) {
-        out.presence_flags |= WTAP_HAS_INTERFACE_ID;
-        out.block = fr->block;
-    } else {
-        out.block = NULL;
-    }
-    if (!fs_wtap_dump(sf->dumper, &out, fr->data, &err, &err_info))
-        return set_wtap_error(wc, "write", sf->part ? part_name(sf) : sf->name, err, err_info);
-    wc->stats.frames++;
-    wc->stats.bytes += fr->rec->rec_header.packet_header.caplen;
-    return TRUE;
-}
-
-/* Writes the stream's waiting frames, opening its file (and evicting). */
-static gboolean
-flush_waiting(writer_cache *wc, stream_file *sf)
-{
-    frame_copy *fc;
-    gboolean ok = TRUE;
-    guint n = sf->waiting.length;
-
-    g_queue_unlink(&wc->waiting_files, &sf->waiting_link);
-    while ((fc = g_queue_pop_head(&sf->waiting)) != NULL) {
-        gsize size = frame_copy_size(fc);
-
-        sf->waiting_bytes -= size;
-        wc->waiting_total -= size;
-        ok = ok && write_now(wc, sf, &fc->fr);
-        frame_copy_free(fc);
-    }
-    ws_noisy("wrote %u waiting frames to %s", n, sf->name);
-    return ok;
-}
-
-static gboolean
-wait_frame(writer_cache *wc, stream_file *sf, const frame_record *fr)
-{
-    frame_copy *fc = frame_copy_new(fr);
-    gsize size = frame_copy_size(fc);
-
-    if (sf->waiting.length == 0)
-        g_queue_push_tail_link(&wc->waiting_files, &sf->waiting_link);
-    g_queue_push_tail(&sf->waiting, fc);
-    sf->waiting_bytes += size;
-    wc->waiting_total += size;
-    if (sf->waiting_bytes >= WRITER_WAIT_PER_FILE && !flush_waiting(wc, sf))
-        return FALSE;
-    while (wc->waiting_total > wc->waiting_budget) {
-        if (!flush_waiting(wc, (stream_file *)g_queue_peek_head(&wc->waiting_files)))
-            return FALSE;
-    }
-    return TRUE;
-}
-
-gboolean
-writer_cache_write(writer_cache *wc, stream_file *sf, const frame_record *fr)
-{
-    if (wc->error != NULL)
-        return FALSE;
-    /* A closed file while every descriptor is taken: wait (see the top). */
-    if (sf->dumper == NULL && wc->waiting_budget > 0
-        && (sf->waiting.length > 0 || wc->stats.open_now >= wc->max_open))
-        return wait_frame(wc, sf, fr);
-    return write_now(wc, sf, fr);
+    return write_record(wc, sf, fr->rec, fr->data, fr->block, idx);
 }
 
 void
 writer_cache_stream_ended(writer_cache *wc, stream_file *sf)
 {
     sf->ended = TRUE;
-    if (sf->dumper != NULL)
+    if (sf->fd >= 0 || sf->dumper != NULL)
         lru_touch(wc, sf);
 }
 
-/* After a failed write, stdio may have left any file short of a record
- * or empty: cut each back to its last complete record (pcap .part files
- * too, appended to their file when there is room), remove the empty. */
+/* After a failed write, a file may be short of a record or empty: cut each
+ * back to its last complete record (pcap .part files too, appended to their
+ * file when there is room), remove the empty. */
 static void
 repair_after_failure(writer_cache *wc)
 {
@@ -680,13 +902,13 @@ writer_cache_close_all(writer_cache *wc)
     gboolean ok = TRUE;
     GPtrArray *open_files;
 
-    while (wc->waiting_files.length > 0 && wc->error == NULL)
-        flush_waiting(wc, (stream_file *)g_queue_peek_head(&wc->waiting_files));
+    if (wc->error == NULL)
+        flush_all(wc);
     open_files = g_ptr_array_sized_new(wc->lru.length);
 
-    /* glibc keeps every open FILE in one list, newest first, and fclose()
-     * walks it to find its own: closing newest-opened first makes each
-     * close find its FILE at the head, instead of a walk over all of them. */
+    /* glibc keeps every open FILE (wiretap's writers) in one list, newest
+     * first, and fclose() walks it to find its own: closing newest-opened
+     * first makes each close find its FILE at the head. */
     for (GList *l = wc->lru.head; l != NULL; l = l->next)
         g_ptr_array_add(open_files, l->data);
     g_ptr_array_sort(open_files, newest_open_first);
@@ -728,7 +950,6 @@ writer_cache_free(writer_cache *wc)
     writer_cache_close_all(wc);
     for (guint i = 0; i < wc->files->len; i++) {
         stream_file *sf = g_ptr_array_index(wc->files, i);
-        g_queue_clear_full(&sf->waiting, (GDestroyNotify)frame_copy_free);
         g_array_free(sf->ifaces, TRUE);
         g_free(sf->name);
         g_free(sf);
@@ -736,6 +957,10 @@ writer_cache_free(writer_cache *wc)
     g_ptr_array_free(wc->files, TRUE);
     wtap_block_unref(g_array_index(wc->shb_hdrs, wtap_block_t, 0));
     g_array_free(wc->shb_hdrs, TRUE);
+    pending_free(wc->pending);
+    g_ptr_array_free(wc->dirty, TRUE);
+    g_byte_array_free(wc->direct, TRUE);
+    g_free(wc->user_appl);
     g_free(wc->dir_path);
     g_free(wc->error);
     g_free(wc);

@@ -24,8 +24,19 @@ class Record:
     section: int = 0
 
     def digest(self):
-        """What the membership rule compares: time, lengths, bytes, comments."""
-        return (self.ts_ns, self.length, self.caplen, hashlib.md5(self.data).hexdigest(), ",".join(self.comments))
+        """What the membership rule compares: time, lengths, bytes, comments,
+        the frame as tshark shows it (without a pseudo-header)."""
+        skip = PSEUDO_HEADER_LEN.get(self.linktype, 0)
+        return (self.ts_ns, self.length - skip, self.caplen - skip, hashlib.md5(self.data[skip:]).hexdigest(),
+                ",".join(self.comments))
+
+
+# Link types whose records start with a pseudo-header that wiretap takes off
+# the frame (tshark's frame.len, frame.cap_len and frame.md5_hash leave it
+# out): its length, for the ones the bundled captures use.
+PSEUDO_HEADER_LEN = {
+    204: 1,     # LINKTYPE_PPP_WITH_DIR: the direction byte
+}
 
 
 class FormatError(Exception):

@@ -128,3 +128,24 @@ def test_bundled_captures_cover_the_hard_cases(case):
     p = tshark(["-2", "-r", mixed, "-Y", HARD_CASES[case]], plugin=False)
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip(), "captures/mixed.pcap has no frame for: " + case
+
+
+@pytest.mark.parametrize("name", ["ppp-dir.pcap", "packet-options.pcapng"])
+def test_wiretap_writes_what_flowsplit_does_not_encode(name):
+    """A pseudo-header link type, or a packet option flowsplit's encoder
+    leaves alone, switches the stream's file to wiretap; the rule holds
+    across the switch, and through evictions (pcapng: a new section; pcap:
+    a .part file appended at close)."""
+    capture = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "captures", name)
+    for fmt in ("pcapng", "pcap"):
+        out = os.path.join(scratch(name + "-wiretap-" + fmt), "out")
+        proc = tshark(["-r", capture, "-q", "--log-debug", "flowsplit", "-X",
+                       "flowsplit:out=%s,format=%s,max_open=2,buffer_mb=0" % (out, fmt)])
+        assert proc.returncode == 0, proc.stderr
+        assert "wiretap writes its frames" in proc.stderr
+        assert not [n for n in os.listdir(out) if n.endswith(".part")]
+        files = check_membership(capture, out, fmt if name == "ppp-dir.pcap" else "pcapng")
+        capinfos_all(out, files.values())
+        if name == "packet-options.pcapng":
+            sections = [max(r.section for r in capfile.read(os.path.join(out, n))) for n in files.values()]
+            assert max(sections) > 0, "the switch to wiretap did not start a new section"

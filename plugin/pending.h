@@ -1,0 +1,37 @@
+/* pending.h
+ * Bytes waiting to be written, for many files, in one arena.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef FLOWSPLIT_PENDING_H
+#define FLOWSPLIT_PENDING_H
+
+#include <glib.h>
+
+typedef struct pending pending;
+
+/* One file's waiting bytes: a chain of segments in the arena. */
+typedef struct {
+    gsize first;    /* offset + 1 of the first segment; 0 when empty */
+    gsize last;     /* offset + 1 of the last segment */
+    gsize bytes;    /* waiting bytes in the chain */
+} pending_chain;
+
+pending *pending_new(gsize capacity);
+void pending_free(pending *p);
+
+/* Room for len bytes after the chain's other bytes, or NULL when the arena
+ * has no such room (write every chain, then pending_reset). */
+guint8 *pending_append(pending *p, pending_chain *chain, gsize len);
+
+/* Writes the chain's bytes to fd in order, with as few writev() calls as
+ * the system allows, and empties the chain. FALSE with errno set when a
+ * write failed; the file then ends where the failed write left it. */
+gboolean pending_write_chain(pending *p, pending_chain *chain, int fd);
+
+/* Forgets every segment: every chain must have been written. */
+void pending_reset(pending *p);
+
+gsize pending_capacity(const pending *p);
+
+#endif /* FLOWSPLIT_PENDING_H */

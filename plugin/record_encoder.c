@@ -1,0 +1,319 @@
+/* record_encoder.c
+ * Encodes the pcap and pcapng files flowsplit writes: pcap file headers
+ * and records, pcapng Section Header, Interface Description and Enhanced
+ * Packet Blocks, in the host's byte order as wiretap writes them.
+ *
+ * Writing the bytes here, into memory the writer cache owns, is what lets
+ * thousands of files be written without a stdio buffer and a FILE each
+ * (see writer_cache.c). Wiretap stays the authority on everything that is
+ * not plain bytes: the link type number of a wiretap encapsulation and the
+ * pcap file header are asked of wiretap itself (a header written through a
+ * pipe, once per encapsulation), and frames that need a pseudo-header or
+ * carry packet options not handled here are left to wiretap by the caller.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "record_encoder.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include <wiretap/wtap_opttypes.h>
+
+#define PCAPNG_SHB_TYPE 0x0A0D0D0Au
+#define PCAPNG_IDB_TYPE 0x00000001u
+#define PCAPNG_EPB_TYPE 0x00000006u
+#define PCAPNG_BYTE_ORDER_MAGIC 0x1A2B3C4Du
+#define PCAPNG_OPT_ENDOFOPT 0
+#define PCAPNG_OPT_SHB_USERAPPL 4
+#define PCAPNG_OPT_IF_NAME 2
+#define PCAPNG_OPT_IF_TSRESOL 9
+#define PCAPNG_EPB_FIXED_LEN 32     /* header, fields and trailing length */
+#define PCAPNG_OPT_HEADER_LEN 4
+
+static GHashTable *pcap_headers;     /* (encap << 1 | nsec) -> 24 bytes, or NULL if refused */
+
+static gsize
+padded4(gsize len)
+{
+    return (len + 3) & ~(gsize)3;
+}
+
+static guint8 *
+put_u16(guint8 *p, guint16 v)
+{
+    memcpy(p, &v, sizeof v);
+    return p + sizeof v;
+}
+
+static guint8 *
+put_u32(guint8 *p, guint32 v)
+{
+    memcpy(p, &v, sizeof v);
+    return p + sizeof v;
+}
+
+static guint8 *
+put_u64(guint8 *p, guint64 v)
+{
+    memcpy(p, &v, sizeof v);
+    return p + sizeof v;
+}
+
+/* An option: code, length, value, zero padding to 4 bytes. */
+static guint8 *
+put_option(guint8 *p, guint16 code, const void *value, gsize len)
+{
+    gsize pad = padded4(len) - len;
+
+    p = put_u16(p, code);
+    p = put_u16(p, (guint16)len);
+    memcpy(p, value, len);
+    p += len;
+    memset(p, 0, pad);
+    return p + pad;
+}
+
+/* The pcap file header wiretap writes, read back from a pipe. */
+static guint8 *
+pcap_header_from_wiretap(int encap, gboolean nsec)
+{
+    int type = nsec ? wtap_pcap_nsec_file_type_subtype() : wtap_pcap_file_type_subtype();
+    wtap_dump_params params = WTAP_DUMP_PARAMS_INIT;
+    guint8 *header = NULL;
+    wtap_dumper *d;
+    char *err_info = NULL;
+    int err = 0, fds[2];
+
+    if (!wtap_dump_can_write_encap(type, encap) || pipe(fds) != 0)
+        return NULL;
+    params.encap = encap;
+    params.tsprec = nsec ? WTAP_TSPREC_NSEC : WTAP_TSPREC_USEC;
+    d = wtap_dump_fdopen(fds[1], type, WTAP_UNCOMPRESSED, &params, &err, &err_info);
+    if (d == NULL) {
+        close(fds[1]);
+    } else if (wtap_dump_close(d, NULL, &err, &err_info)) {
+        header = g_malloc(PCAP_FILE_HEADER_LEN);
+        if (read(fds[0], header, PCAP_FILE_HEADER_LEN) != PCAP_FILE_HEADER_LEN) {
+            g_free(header);
+            header = NULL;
+        }
+    }
+    g_free(err_info);
+    close(fds[0]);
+    return header;
+}
+
+static const guint8 *
+pcap_header(int encap, gboolean nsec)
+{
+    gpointer key = GINT_TO_POINTER((encap << 1) | (nsec ? 1 : 0));
+    gpointer value;
+
+    if (pcap_headers == NULL)
+        pcap_headers = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    if (!g_hash_table_lookup_extended(pcap_headers, key, NULL, &value)) {
+        value = pcap_header_from_wiretap(encap, nsec);
+        g_hash_table_insert(pcap_headers, key, value);
+    }
+    return value;
+}
+
+int
+encoder_linktype(int encap)
+{
+    const guint8 *header = pcap_header(encap, FALSE);
+    guint32 linktype;
+
+    if (header == NULL)
+        return -1;
+    memcpy(&linktype, header + 20, sizeof linktype);
+    return (int)(linktype & 0xFFFF);    /* the upper bits carry FCS details */
+}
+
+gboolean
+encoder_pcap_file_header(int encap, gboolean nsec, guint8 out[PCAP_FILE_HEADER_LEN])
+{
+    const guint8 *header = pcap_header(encap, nsec);
+
+    if (header == NULL)
+        return FALSE;
+    memcpy(out, header, PCAP_FILE_HEADER_LEN);
+    return TRUE;
+}
+
+gsize
+encoder_pcap_record_size(const wtap_rec *rec)
+{
+    return PCAP_RECORD_HEADER_LEN + rec->rec_header.packet_header.caplen;
+}
+
+void
+encoder_pcap_record(guint8 *out, const wtap_rec *rec, const guint8 *data, gboolean nsec)
+{
+    const wtap_packet_header *ph = &rec->rec_header.packet_header;
+    guint8 *p = out;
+
+    p = put_u32(p, (guint32)rec->ts.secs);
+    p = put_u32(p, nsec ? (guint32)rec->ts.nsecs : (guint32)rec->ts.nsecs / 1000);
+    p = put_u32(p, ph->caplen);
+    p = put_u32(p, ph->len);
+    memcpy(p, data, ph->caplen);
+}
+
+static void
+append_block(GByteArray *out, guint32 type, const guint8 *body, gsize body_len)
+{
+    guint8 head[8], tail[4];
+    guint32 total = (guint32)(sizeof head + body_len + sizeof tail);
+
+    put_u32(put_u32(head, type), total);
+    put_u32(tail, total);
+    g_byte_array_append(out, head, sizeof head);
+    g_byte_array_append(out, body, (guint)body_len);
+    g_byte_array_append(out, tail, sizeof tail);
+}
+
+void
+encoder_pcapng_section(GByteArray *out, const char *user_appl)
+{
+    gsize len = strlen(user_appl);
+    guint8 *body = g_malloc0(16 + PCAPNG_OPT_HEADER_LEN + padded4(len) + PCAPNG_OPT_HEADER_LEN);
+    guint8 *p = body;
+
+    p = put_u32(p, PCAPNG_BYTE_ORDER_MAGIC);
+    p = put_u16(p, 1);
+    p = put_u16(p, 0);
+    p = put_u64(p, G_MAXUINT64);    /* section length not given */
+    p = put_option(p, PCAPNG_OPT_SHB_USERAPPL, user_appl, len);
+    p = put_option(p, PCAPNG_OPT_ENDOFOPT, NULL, 0);
+    append_block(out, PCAPNG_SHB_TYPE, body, (gsize)(p - body));
+    g_free(body);
+}
+
+void
+encoder_pcapng_iface(GByteArray *out, const encoder_iface *iface)
+{
+    gsize name_len = iface->name ? strlen(iface->name) : 0;
+    guint8 *body = g_malloc0(8 + PCAPNG_OPT_HEADER_LEN + padded4(name_len) + 2 * PCAPNG_OPT_HEADER_LEN + 4);
+    guint8 *p = body;
+
+    p = put_u16(p, (guint16)iface->linktype);
+    p = put_u16(p, 0);
+    p = put_u32(p, 0);  /* snap length: none, as flowsplit's IDBs always said */
+    if (iface->name != NULL)
+        p = put_option(p, PCAPNG_OPT_IF_NAME, iface->name, name_len);
+    p = put_option(p, PCAPNG_OPT_IF_TSRESOL, &iface->tsresol_digits, 1);
+    p = put_option(p, PCAPNG_OPT_ENDOFOPT, NULL, 0);
+    append_block(out, PCAPNG_IDB_TYPE, body, (gsize)(p - body));
+    g_free(body);
+}
+
+/* Packet options: sized in a first pass, written in a second. */
+typedef struct {
+    gsize size;         /* encoded options, end-of-options excluded */
+    gboolean unknown;   /* an option not written here */
+    guint8 *out;        /* second pass: where the next option goes */
+} option_walk;
+
+static gboolean
+option_value(guint option_id, wtap_opttype_e type, const wtap_optval_t *v, const void **value, gsize *len)
+{
+    switch (option_id) {
+    case OPT_COMMENT:
+        if (type != WTAP_OPTTYPE_STRING || v->stringval == NULL)
+            return FALSE;
+        *value = v->stringval;
+        *len = strlen(v->stringval);
+        return *len <= G_MAXUINT16;
+    case OPT_PKT_FLAGS:
+    case OPT_PKT_QUEUE:
+        if (type != WTAP_OPTTYPE_UINT32)
+            return FALSE;
+        *value = &v->uint32val;
+        *len = sizeof v->uint32val;
+        return TRUE;
+    case OPT_PKT_DROPCOUNT:
+    case OPT_PKT_PACKETID:
+        if (type != WTAP_OPTTYPE_UINT64)
+            return FALSE;
+        *value = &v->uint64val;
+        *len = sizeof v->uint64val;
+        return TRUE;
+    default:
+        return FALSE;
+    }
+}
+
+static gboolean
+size_option(wtap_block_t block _U_, guint option_id, wtap_opttype_e type, wtap_optval_t *v, void *user_data)
+{
+    option_walk *walk = user_data;
+    const void *value;
+    gsize len;
+
+    if (!option_value(option_id, type, v, &value, &len)) {
+        walk->unknown = TRUE;
+        return FALSE;
+    }
+    walk->size += PCAPNG_OPT_HEADER_LEN + padded4(len);
+    return TRUE;
+}
+
+static gboolean
+write_option(wtap_block_t block _U_, guint option_id, wtap_opttype_e type, wtap_optval_t *v, void *user_data)
+{
+    option_walk *walk = user_data;
+    const void *value;
+    gsize len;
+
+    if (option_value(option_id, type, v, &value, &len))
+        walk->out = put_option(walk->out, (guint16)option_id, value, len);
+    return TRUE;
+}
+
+gsize
+encoder_pcapng_packet_size(const wtap_rec *rec, wtap_block_t block)
+{
+    option_walk walk = { 0, FALSE, NULL };
+    gsize size = PCAPNG_EPB_FIXED_LEN + padded4(rec->rec_header.packet_header.caplen);
+
+    if (block != NULL)
+        wtap_block_foreach_option(block, size_option, &walk);
+    if (walk.unknown)
+        return 0;
+    if (walk.size > 0)
+        size += walk.size + PCAPNG_OPT_HEADER_LEN;
+    return size;
+}
+
+void
+encoder_pcapng_packet(guint8 *out, gsize size, const wtap_rec *rec, const guint8 *data, wtap_block_t block,
+                      guint32 iface_id, guint8 tsresol_digits)
+{
+    const wtap_packet_header *ph = &rec->rec_header.packet_header;
+    guint64 units = 1, ts;
+    gsize pad = padded4(ph->caplen) - ph->caplen;
+    guint8 *p = out;
+
+    for (guint8 i = 0; i < tsresol_digits; i++)
+        units *= 10;
+    ts = (guint64)rec->ts.secs * units + (guint64)rec->ts.nsecs / (1000000000 / units);
+    p = put_u32(p, PCAPNG_EPB_TYPE);
+    p = put_u32(p, (guint32)size);
+    p = put_u32(p, iface_id);
+    p = put_u32(p, (guint32)(ts >> 32));
+    p = put_u32(p, (guint32)ts);
+    p = put_u32(p, ph->caplen);
+    p = put_u32(p, ph->len);
+    memcpy(p, data, ph->caplen);
+    p += ph->caplen;
+    memset(p, 0, pad);
+    p += pad;
+    if (size > PCAPNG_EPB_FIXED_LEN + padded4(ph->caplen)) {
+        option_walk walk = { 0, FALSE, p };
+        wtap_block_foreach_option(block, write_option, &walk);
+        p = put_option(walk.out, PCAPNG_OPT_ENDOFOPT, NULL, 0);
+    }
+    put_u32(p, (guint32)size);
+}
