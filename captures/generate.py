@@ -463,7 +463,10 @@ def bundled(outdir):
 # --- scale ---------------------------------------------------------------------
 
 def scale(path, streams, concurrent, frames_per_stream, seed, payload=(40, 400)):
-    """streams interleaved so that about `concurrent` are open at once."""
+    """streams interleaved so that about `concurrent` are open at once.
+    frames_per_stream under 7 makes short streams of exactly that many frames
+    (at least 3): a handshake cut short by the client's RST."""
+    short = frames_per_stream < 7
     rng = random.Random(seed)
     t = 1_700_000_000 * 10**9
     e = "<"
@@ -477,7 +480,7 @@ def scale(path, streams, concurrent, frames_per_stream, seed, payload=(40, 400))
         cli = "10.%d.%d.%d" % (k >> 16 & 0xFF, k >> 8 & 0xFF, k & 0xFF)
         c = Conn(cli, "192.0.2.%d" % (1 + k % 200), 1024 + k % 60000, 80 + k % 3,
                  rng.getrandbits(32), rng.getrandbits(32))
-        n = max(frames_per_stream + rng.randint(-2, 2), 7)
+        n = max(frames_per_stream, 3) if short else max(frames_per_stream + rng.randint(-2, 2), 7)
         return [c, n, 0]
 
     def emit(j):
@@ -488,6 +491,8 @@ def scale(path, streams, concurrent, frames_per_stream, seed, payload=(40, 400))
             data = c.frame(True, TH_SYN)
         elif i == 1:
             data = c.frame(False, TH_SYN | TH_ACK)
+        elif short:
+            data = c.frame(True, TH_RST | TH_ACK) if i == n - 1 else c.frame(True, TH_ACK)
         elif i == 2:
             data = c.frame(True, TH_ACK)
         elif i >= n - 3:

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Open files are bounded and never lossy: 20,000 streams with 5,000 open at
-the same time split exactly under `ulimit -n 64` and with max_open=4."""
+the same time split exactly under `ulimit -n 64` and with max_open=4, and
+1,000,000 short streams with max_open=64."""
 import os
 import re
 import subprocess
@@ -81,3 +82,17 @@ def test_pcap_appends_under_eviction():
     for name in sample:
         p = subprocess.run(["tcpdump", "-nr", os.path.join(out, name)], capture_output=True, text=True)
         assert p.returncode == 0 and len(p.stdout.splitlines()) == len(capfile.read(os.path.join(out, name)))
+
+
+def test_million_short_streams_with_64_open():
+    """1,000,000 short streams (SYN, SYN-ACK, RST), 1,000 open at once,
+    split with max_open=64: every stream its file, the rule holds for all."""
+    capture = generated_capture("short-1m.pcap", "--streams", "1000000", "--concurrent", "1000",
+                                "--frames-per-stream", "3")
+    out = os.path.join(scratch("short-1m"), "out")
+    proc = split(capture, out, "max_open=64")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert summary_number(proc, r"at most (\d+) files open") <= 64
+    files = check_membership(capture, out)
+    assert len(files) == 1000000
+    capinfos_all(out, sorted(files.values())[::10000])
