@@ -245,8 +245,9 @@ option_value(guint option_id, wtap_opttype_e type, const wtap_optval_t *v, const
     }
 }
 
+/* Sizes the option (first pass, walk->out NULL) or writes it (second). */
 static gboolean
-size_option(wtap_block_t block _U_, guint option_id, wtap_opttype_e type, wtap_optval_t *v, void *user_data)
+walk_option(wtap_block_t block _U_, guint option_id, wtap_opttype_e type, wtap_optval_t *v, void *user_data)
 {
     option_walk *walk = user_data;
     const void *value;
@@ -254,21 +255,12 @@ size_option(wtap_block_t block _U_, guint option_id, wtap_opttype_e type, wtap_o
 
     if (!option_value(option_id, type, v, &value, &len)) {
         walk->unknown = TRUE;
-        return FALSE;
+        return walk->out != NULL;   /* sizing stops at the first unknown one */
     }
-    walk->size += PCAPNG_OPT_HEADER_LEN + padded4(len);
-    return TRUE;
-}
-
-static gboolean
-write_option(wtap_block_t block _U_, guint option_id, wtap_opttype_e type, wtap_optval_t *v, void *user_data)
-{
-    option_walk *walk = user_data;
-    const void *value;
-    gsize len;
-
-    if (option_value(option_id, type, v, &value, &len))
+    if (walk->out != NULL)
         walk->out = put_option(walk->out, (guint16)option_id, value, len);
+    else
+        walk->size += PCAPNG_OPT_HEADER_LEN + padded4(len);
     return TRUE;
 }
 
@@ -279,7 +271,7 @@ encoder_pcapng_packet_size(const wtap_rec *rec, wtap_block_t block)
     gsize size = PCAPNG_EPB_FIXED_LEN + padded4(rec->rec_header.packet_header.caplen);
 
     if (block != NULL)
-        wtap_block_foreach_option(block, size_option, &walk);
+        wtap_block_foreach_option(block, walk_option, &walk);
     if (walk.unknown)
         return 0;
     if (walk.size > 0)
@@ -312,7 +304,7 @@ encoder_pcapng_packet(guint8 *out, gsize size, const wtap_rec *rec, const guint8
     p += pad;
     if (size > PCAPNG_EPB_FIXED_LEN + padded4(ph->caplen)) {
         option_walk walk = { 0, FALSE, p };
-        wtap_block_foreach_option(block, write_option, &walk);
+        wtap_block_foreach_option(block, walk_option, &walk);
         p = put_option(walk.out, PCAPNG_OPT_ENDOFOPT, NULL, 0);
     }
     put_u32(p, (guint32)size);

@@ -487,6 +487,8 @@ flush_all(writer_cache *wc)
         sf->dirty = FALSE;
         if (ok && !write_chain(wc, sf))
             ok = FALSE;
+        if (!ok)
+            memset(&sf->chain, 0, sizeof sf->chain);   /* the split failed: dropped with the arena */
         if (ok && sf->ended && sf->fd >= 0 && !close_file(wc, sf, "closed, stream ended"))
             ok = FALSE;
     }
