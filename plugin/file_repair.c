@@ -1,9 +1,9 @@
 /* file_repair.c
- * After a write fails (disk full, quota), stdio may have written part of
- * a record, or nothing at all. This walks a pcap or pcapng file by its
- * record and block headers and cuts it after the last complete one, so
- * every file a failed split leaves behind still opens in tshark, capinfos
- * and tcpdump, with every frame that reached the disk.
+ * After a write fails (disk full, quota), a writev() or wiretap's stdio may
+ * have written part of a record, or nothing at all. This walks a pcap or
+ * pcapng file by its record and block headers and cuts it after the last
+ * complete one, so every file a failed split leaves behind still opens in
+ * tshark, capinfos and tcpdump, with every frame that reached the disk.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
