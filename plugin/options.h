@@ -18,7 +18,7 @@ typedef struct {
     char *out_dir;      /* out=DIR; NULL when not given */
     fs_format format;   /* format=pcapng|pcap */
     guint max_open;     /* max_open=N; 0 means "derive from RLIMIT_NOFILE" */
-    guint buffer_mb;    /* buffer_mb=N: memory for frames waiting for a descriptor */
+    guint buffer_mb;    /* buffer_mb=N: the write-behind buffer, in MB */
     gboolean replace;   /* replace=yes|no */
     gboolean index;     /* index=yes|no: write DIR/streams.csv */
     gboolean files;     /* files=yes|no: write the stream files */

@@ -34,8 +34,8 @@ typedef struct {
     guint open_most;
 } writer_cache_stats;
 
-/* buffer_bytes: memory for frames of closed streams while all max_open
- * files are open (0: evict and reopen for each such frame). */
+/* buffer_bytes: the write-behind arena, where frames wait to be written
+ * a file at a time (0: every frame is written at once). */
 writer_cache *writer_cache_new(int dir_fd, const char *dir_path, fs_format format, guint max_open,
                                gsize buffer_bytes);
 
