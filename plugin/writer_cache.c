@@ -9,8 +9,9 @@
  * file is closed when max_open are open. Nothing in the per-frame path
  * depends on how many files exist or are open, and a reopened file simply
  * continues (O_APPEND): its bytes are the same as if it had stayed open.
- * A frame larger than the arena is written at once (buffer_mb=0 writes
- * every frame at once).
+ * A record of half the arena or more that does not fit in its free room
+ * is written at once, without emptying the arena for it (buffer_mb=0
+ * writes every frame at once).
  *
  * Wiretap writes a stream's frames instead when flowsplit's encoder does
  * not cover them: link types with a pseudo-header, packet options other
@@ -67,6 +68,7 @@ typedef struct {
     int encap;
     int tsprec;
     int linktype;       /* encoder_linktype(encap) */
+    gboolean encodable; /* a link type flowsplit's encoder writes (no pseudo-header) */
     const char *name;   /* interned, or NULL */
 } file_iface;
 
@@ -99,7 +101,6 @@ struct writer_cache {
     pending *pending;       /* the write-behind arena */
     GPtrArray *dirty;       /* files with a chain in the arena */
     GByteArray *direct;     /* bytes written at once, bypassing the arena */
-    gboolean direct_used;   /* the last room handed out is in direct */
     char *error;
     gboolean repaired;
     guint64 opens;          /* files opened so far, numbering open_seq */
@@ -410,6 +411,18 @@ count_open(writer_cache *wc, stream_file *sf)
     lru_add(wc, sf);
 }
 
+/* Opens target for appending: an existing file, or one created here (never
+ * one in the way). -1 with the error set when it cannot be opened. */
+static int
+open_target(writer_cache *wc, stream_file *sf, const char *target, gboolean existing)
+{
+    int fd = open_in_dir(wc, target, existing ? O_APPEND : (O_CREAT | O_EXCL | O_APPEND));
+
+    if (fd < 0 && wc->error == NULL)
+        set_errno_error(wc, sf->created ? "reopen" : "create", target);
+    return fd;
+}
+
 /* flowsplit's own writing: the file's descriptor, opened or reopened. */
 static gboolean
 fd_open(writer_cache *wc, stream_file *sf)
@@ -418,9 +431,9 @@ fd_open(writer_cache *wc, stream_file *sf)
         lru_touch(wc, sf);
         return TRUE;
     }
-    sf->fd = open_in_dir(wc, sf->name, sf->created ? O_APPEND : (O_CREAT | O_EXCL | O_APPEND));
+    sf->fd = open_target(wc, sf, sf->name, sf->created);
     if (sf->fd < 0)
-        return wc->error ? FALSE : set_errno_error(wc, sf->created ? "reopen" : "create", sf->name);
+        return FALSE;
     count_open(wc, sf);
     return TRUE;
 }
@@ -431,7 +444,6 @@ dumper_open(writer_cache *wc, stream_file *sf)
 {
     gboolean part = sf->created && sf->format == FS_FORMAT_PCAP;
     char *target = part ? part_name(sf) : g_strdup(sf->name);
-    int flags = (sf->created && !part) ? O_APPEND : (O_CREAT | O_EXCL | O_APPEND);
     int err = 0;
     char *err_info = NULL;
     int fd;
@@ -441,10 +453,8 @@ dumper_open(writer_cache *wc, stream_file *sf)
         lru_touch(wc, sf);
         return TRUE;
     }
-    fd = open_in_dir(wc, target, flags);
+    fd = open_target(wc, sf, target, sf->created && !part);
     if (fd < 0) {
-        if (wc->error == NULL)
-            set_errno_error(wc, sf->created ? "reopen" : "create", target);
         g_free(target);
         return FALSE;
     }
@@ -515,23 +525,22 @@ room_begin(writer_cache *wc, stream_file *sf, gsize len)
             sf->dirty = TRUE;
             g_ptr_array_add(wc->dirty, sf);
         }
-        wc->direct_used = FALSE;
         return p;
     }
     g_byte_array_set_size(wc->direct, (guint)len);
-    wc->direct_used = TRUE;
     return wc->direct->data;
 }
 
+/* Done with the room room_begin() gave: bytes in the direct buffer are
+ * written now, after the file's waiting ones. */
 static gboolean
-room_end(writer_cache *wc, stream_file *sf)
+room_end(writer_cache *wc, stream_file *sf, const guint8 *room)
 {
     const guint8 *p = wc->direct->data;
     gsize left = wc->direct->len;
 
-    if (!wc->direct_used)
-        return TRUE;
-    wc->direct_used = FALSE;
+    if (room != wc->direct->data)
+        return TRUE;    /* in the arena */
     if (!write_chain(wc, sf) || !fd_open(wc, sf))
         return FALSE;
     while (left > 0) {
@@ -558,7 +567,7 @@ queue_bytes(writer_cache *wc, stream_file *sf, const guint8 *bytes, gsize len)
     if (p == NULL)
         return FALSE;
     memcpy(p, bytes, len);
-    return room_end(wc, sf);
+    return room_end(wc, sf, p);
 }
 
 static void
@@ -624,6 +633,7 @@ iface_of(const frame_record *fr)
     fi.tsprec = (fr->rec->tsprec == WTAP_TSPREC_NSEC || tsresol_digits(fr->rec->tsprec) == 9)
                     ? WTAP_TSPREC_NSEC : fr->rec->tsprec;
     fi.linktype = encoder_linktype(fi.encap);
+    fi.encodable = fi.linktype >= 0 && !wtap_encap_requires_phdr(fi.encap);
     fi.name = fr->if_name ? g_intern_string(fr->if_name) : NULL;
     return fi;
 }
@@ -654,8 +664,7 @@ record_size(const stream_file *sf, const wtap_rec *rec, wtap_block_t block, int 
 {
     const file_iface *fi = &g_array_index(sf->ifaces, file_iface, idx);
 
-    if (fi->linktype < 0 || wtap_encap_requires_phdr(fi->encap)
-        || rec->rec_header.packet_header.caplen > WRITER_MAX_FRAME)
+    if (!fi->encodable || rec->rec_header.packet_header.caplen > WRITER_MAX_FRAME)
         return 0;
     if (sf->format == FS_FORMAT_PCAP)
         return encoder_pcap_record_size(rec);
@@ -720,11 +729,9 @@ write_record(writer_cache *wc, stream_file *sf, const wtap_rec *rec, const guint
             encoder_pcap_record(p, rec, data, fi->tsprec == WTAP_TSPREC_NSEC);
         else
             encoder_pcapng_packet(p, size, rec, data, block, (guint32)idx, tsresol_digits(fi->tsprec));
-        if (!room_end(wc, sf))
+        if (!room_end(wc, sf, p))
             return FALSE;
     }
-    wc->stats.frames++;
-    wc->stats.bytes += rec->rec_header.packet_header.caplen;
     return TRUE;
 }
 
@@ -766,8 +773,6 @@ convert_to_pcapng(writer_cache *wc, stream_file *sf)
     while (wtap_read(wth, &rec, &buf, &err, &err_info, &offset)) {
         if (!write_record(wc, sf, &rec, ws_buffer_start_ptr(&buf), NULL, 0))
             goto out_rec;
-        wc->stats.frames--;     /* counted when first written */
-        wc->stats.bytes -= rec.rec_header.packet_header.caplen;
     }
     if (err != 0) {
         set_wtap_error(wc, "read back", old_name, err, err_info);
@@ -847,9 +852,11 @@ writer_cache_write(writer_cache *wc, stream_file *sf, const frame_record *fr)
     if (sf->format == FS_FORMAT_PCAP && !pcap_can_hold(sf, fr) && !convert_to_pcapng(wc, sf))
         return FALSE;
     idx = stream_iface(wc, sf, fr);
-    if (idx < 0)
+    if (idx < 0 || !write_record(wc, sf, fr->rec, fr->data, fr->block, idx))
         return FALSE;
-    return write_record(wc, sf, fr->rec, fr->data, fr->block, idx);
+    wc->stats.frames++;
+    wc->stats.bytes += fr->rec->rec_header.packet_header.caplen;
+    return TRUE;
 }
 
 void
