@@ -18,6 +18,7 @@
 #include <epan/tap.h>
 #include <wsutil/wslog.h>
 
+#include "gui_action.h"
 #include "intake.h"
 #include "options.h"
 
@@ -50,6 +51,7 @@ proto_register_flowsplit(void)
     char *error = NULL;
 
     proto_flowsplit = proto_register_protocol("flowsplit: one capture file per TCP stream", "flowsplit", "flowsplit");
+    gui_action_register(proto_flowsplit);
     if (!options_parse_command_line(&cli_options, &error)) {
         fprintf(stderr, "%s\n", error);
         g_free(error);

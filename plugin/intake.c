@@ -60,8 +60,9 @@
 
 /* What the split knows of one TCP stream. */
 typedef struct {
-    stream_file *file;      /* NULL with files=no */
+    stream_file *file;      /* NULL with files=no, or when not selected */
     stream_facts facts;
+    gboolean selected;      /* written and indexed */
 } flow_stream;
 
 /* One TCP layer of the current frame, as the tcp tap saw it. */
@@ -84,7 +85,8 @@ struct split_session {
     writer_cache *wc;
     frame_queue *fq;
     GPtrArray *streams;     /* flow_stream *, indexed by tcp.stream */
-    guint n_streams;
+    GHashTable *selection;  /* the tcp.stream values to split; NULL: all */
+    guint n_streams;        /* selected streams seen */
     GArray *frame_streams;  /* scratch: the current frame's streams */
     GArray *frame_layers;   /* tcp_layer of the current frame, from the tcp tap */
     guint32 layers_frame;   /* the frame frame_layers belongs to */
@@ -98,6 +100,7 @@ struct split_session {
     gboolean registered;
     gboolean failed;
     gboolean finished;
+    gboolean late_frame_logged;
     gboolean progress_shown;
     gint64 progress_at;
     guint64 frames_seen;    /* frames of the input read so far */
@@ -163,7 +166,8 @@ stream_create(split_session *s, guint32 index, const address *src, guint16 sport
     gboolean syn_ack = (tcp_flags & TH_SYN) && (tcp_flags & TH_ACK);
 
     stream_facts_init(&st->facts, src, sport, dst, dport);
-    if (s->opts.files) {
+    st->selected = s->selection == NULL || g_hash_table_contains(s->selection, GUINT_TO_POINTER(index));
+    if (s->opts.files && st->selected) {
         char *name = syn_ack ? stream_file_name(index, dst, dport, src, sport)
                              : stream_file_name(index, src, sport, dst, dport);
         st->file = writer_cache_add(s->wc, name);
@@ -171,7 +175,8 @@ stream_create(split_session *s, guint32 index, const address *src, guint16 sport
     if (index >= s->streams->len)
         g_ptr_array_set_size(s->streams, index + 1);
     g_ptr_array_index(s->streams, index) = st;
-    s->n_streams++;
+    if (st->selected)
+        s->n_streams++;
     return st;
 }
 
@@ -468,6 +473,13 @@ intake_frame_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt, cons
     claim_ctx claim = { s, pinfo->num, FALSE };
     gboolean ok;
 
+    if (s->finished) {
+        /* A listener left registered after its split: never write again. */
+        if (!s->late_frame_logged)
+            ws_warning("flowsplit: frame %u reached a split that has ended; ignored", pinfo->num);
+        s->late_frame_logged = TRUE;
+        return TAP_PACKET_DONT_REDRAW;
+    }
     if (s->failed || pinfo->rec == NULL || pinfo->rec->rec_type != REC_TYPE_PACKET)
         return TAP_PACKET_DONT_REDRAW;
     s->frames_seen = pinfo->num;    /* frames read so far */
@@ -568,7 +580,7 @@ index_row(guint32 stream, const stream_facts **facts, const char **file_name, vo
     split_session *s = user_data;
     flow_stream *st = g_ptr_array_index(s->streams, stream);
 
-    if (st == NULL)
+    if (st == NULL || !st->selected)
         return FALSE;
     *facts = &st->facts;
     *file_name = st->file ? stream_file_name_of(st->file) : NULL;
@@ -600,6 +612,14 @@ intake_finish(split_session *s)
         current_block = NULL;
     }
     return !s->failed;
+}
+
+void
+intake_select_streams(split_session *s, GHashTable *streams)
+{
+    if (s->selection != NULL)
+        g_hash_table_unref(s->selection);
+    s->selection = streams;
 }
 
 void
@@ -660,6 +680,8 @@ intake_session_free(split_session *s)
     for (guint i = 0; i < s->streams->len; i++)
         stream_free(g_ptr_array_index(s->streams, i));
     g_ptr_array_free(s->streams, TRUE);
+    if (s->selection != NULL)
+        g_hash_table_unref(s->selection);
     g_array_free(s->frame_streams, TRUE);
     g_array_free(s->frame_layers, TRUE);
     g_array_free(s->ip_completing_deps, TRUE);
