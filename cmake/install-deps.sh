@@ -3,7 +3,9 @@
 #
 # Installs what flowsplit needs to build and test on Debian 12 (bookworm):
 # tshark and the Wireshark development files, a C toolchain and CMake, and
-# the test tools (Debian's python3-pytest, tcpdump). Uses sudo when not root.
+# the test tools (Debian's python3-pytest, tcpdump; for the GUI test
+# Wireshark itself, Xvfb, xdotool, xclip and ImageMagick's import for
+# screenshots). Uses sudo when not root.
 set -euo pipefail
 
 SUDO=""
@@ -17,4 +19,5 @@ echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO de
 $SUDO apt-get install -y --no-install-recommends \
     tshark wireshark-dev libwireshark-dev libwiretap-dev libwsutil-dev \
     cmake make gcc libc6-dev pkg-config \
-    python3 python3-pytest tcpdump util-linux
+    python3 python3-pytest tcpdump util-linux \
+    wireshark-qt xvfb xdotool xclip imagemagick fonts-dejavu-core

@@ -1,0 +1,312 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Tools > Export streams in a real Wireshark (Debian's wireshark-qt) under
+Xvfb, driven with xdotool as a user would: the menu, the dialog's fields,
+OK. The files and streams.csv it writes must equal tshark's split of the
+same capture (all streams), or the part of it for the streams
+`tshark -Y FILTER -T fields -e tcp.stream` names (the display-filter
+variant). The result window's text is read back through the clipboard
+(xclip).
+
+Wireshark runs as uid 65534 when we are root (root ignores plugin folders),
+with a home folder of its own. Each wait is for a window by name; on a
+timeout the test saves a screenshot under <build>/gui-screenshots/ and
+fails. The same folder receives the screenshots README shows
+(export-streams-menu.png, export-streams-result.png).
+"""
+import os
+import re
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from conftest import (AS_ROOT, BUILD, NOBODY, PLUGIN_DIR, REPO, readable, scratch, split, split_files,
+                      stderr_lines, tshark)
+
+SHOTS = os.path.join(BUILD, "gui-screenshots")
+CAPTURE = os.path.join(REPO, "captures", "mixed.pcap")
+TOOLS_ITEMS_TRIED = 8
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, **kw)
+
+
+class Display:
+    """An Xvfb server of our own."""
+
+    def __init__(self):
+        r, w = os.pipe()
+        self.proc = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", "1024x700x24", "-ac",
+                                      "-nolisten", "tcp"], pass_fds=(w,), stderr=subprocess.DEVNULL)
+        os.close(w)
+        with os.fdopen(r) as f:
+            self.name = ":" + f.readline().strip()
+        self.env = dict(os.environ, DISPLAY=self.name)
+
+    def xdotool(self, *args):
+        return run(["xdotool"] + list(args), env=self.env)
+
+    def windows(self, pattern):
+        out = self.xdotool("search", "--onlyvisible", "--name", pattern).stdout
+        return [w for w in out.split() if w]
+
+    def screenshot(self, name):
+        os.makedirs(SHOTS, exist_ok=True)
+        path = os.path.join(SHOTS, name)
+        run(["import", "-window", "root", "-crop", "960x660+0+0", "+repage", path], env=self.env)
+        return path
+
+    def wait_window(self, pattern, what, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.windows(pattern)
+            if found:
+                return found[0]
+            time.sleep(0.2)
+        shot = self.screenshot("timeout-%s.png" % re.sub(r"[^a-z0-9]+", "-", what.lower()))
+        pytest.fail("no %s window (%r) after %d s; screenshot: %s" % (what, pattern, timeout, shot))
+
+    def keys(self, window, *keys):
+        self.xdotool("windowfocus", "--sync", window)
+        self.xdotool("key", "--delay", "60", *keys)
+
+    def type_into(self, window, text):
+        self.xdotool("windowfocus", "--sync", window)
+        self.xdotool("key", "ctrl+a")
+        self.xdotool("type", "--delay", "10", text)
+
+    def clipboard(self):
+        return run(["xclip", "-o", "-selection", "clipboard"], env=self.env).stdout
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
+class Wireshark:
+    """wireshark -r CAPTURE, as uid 65534 when we are root."""
+
+    def __init__(self, display, capture, workdir):
+        self.display = display
+        self.home = os.path.join(workdir, "home")
+        runtime = os.path.join(self.home, "run")
+        os.makedirs(runtime)
+        os.chmod(runtime, 0o700)
+        if AS_ROOT:
+            for path in (self.home, runtime):
+                os.chown(path, NOBODY, NOBODY)
+        env = dict(display.env, HOME=self.home, XDG_RUNTIME_DIR=runtime,
+                   WIRESHARK_PLUGIN_DIR=readable(PLUGIN_DIR))
+        cmd = ["wireshark", "-r", readable(capture)]
+        if AS_ROOT:
+            cmd = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"] + cmd
+        self.log = open(os.path.join(workdir, "wireshark.log"), "w+")
+        self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=workdir)
+        self.main = display.wait_window("^%s$" % re.escape(os.path.basename(readable(capture))), "main")
+        time.sleep(1)
+        self.menu_downs = None
+
+    def stderr(self):
+        self.log.seek(0)
+        return self.log.read()
+
+    def _tools_item(self, downs):
+        self.display.keys(self.main, "alt+t")
+        time.sleep(0.4)
+        if downs:
+            self.display.keys(self.main, *(["Down"] * downs))
+        time.sleep(0.3)
+
+    def open_export_dialog(self, screenshot=None):
+        """Tools > Export streams. Menus differ between versions, so the first
+        time each item of Tools is tried until the dialog comes; whatever else
+        an item opens is closed again with Escape."""
+        tries = [self.menu_downs] if self.menu_downs is not None else range(TOOLS_ITEMS_TRIED)
+        for downs in tries:
+            before = set(self.display.windows(".*"))
+            self._tools_item(downs)
+            if screenshot:
+                self.display.screenshot(screenshot)
+            self.display.xdotool("key", "Return")
+            deadline = time.monotonic() + 4
+            while time.monotonic() < deadline:
+                found = self.display.windows("Export streams$")
+                if found:
+                    self.menu_downs = downs
+                    return found[0]
+                time.sleep(0.2)
+            for w in set(self.display.windows(".*")) - before:
+                self.display.keys(w, "Escape")
+            self.display.keys(self.main, "Escape", "Escape")
+        self.display.wait_window("Export streams$", "Export streams dialog", timeout=1)
+
+    def export(self, folder, fmt="pcapng", streams="all", replace="no", screenshot=None):
+        """Fills the dialog and confirms; returns the result window's text.
+        A value of None leaves the field as the dialog filled it. Qt's tab
+        order in the funnel dialog is OK, Cancel, then the fields."""
+        dialog = self.open_export_dialog(screenshot=screenshot)
+        self.display.keys(dialog, "Tab", "Tab")
+        for value in (folder, fmt, streams, replace):
+            if value is not None:
+                self.display.type_into(dialog, value)
+            self.display.keys(dialog, "Tab")
+        self.display.keys(dialog, "Return")
+        result = self.display.wait_window("Export streams: result$", "result", timeout=300)
+        time.sleep(0.5)
+        if screenshot:
+            self.display.screenshot("export-streams-result.png")
+        self.display.keys(result, "ctrl+a", "ctrl+c")
+        time.sleep(0.3)
+        text = self.display.clipboard()
+        self.display.keys(result, "Escape")
+        deadline = time.monotonic() + 10
+        while self.display.windows("Export streams: result$") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return text
+
+    def apply_display_filter(self, text):
+        self.display.keys(self.main, "ctrl+slash")
+        time.sleep(0.3)
+        self.display.xdotool("key", "ctrl+a")
+        self.display.xdotool("type", "--delay", "10", text)
+        self.display.xdotool("key", "Return")
+        time.sleep(1.5)
+
+    def reload(self):
+        self.display.keys(self.main, "ctrl+r")
+        time.sleep(3)
+
+    def close(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def display():
+    d = Display()
+    yield d
+    d.close()
+
+
+@pytest.fixture
+def wireshark(display, request):
+    ws = Wireshark(display, CAPTURE, scratch(request.node.name))
+    yield ws
+    ws.close()
+
+
+def folder_bytes(folder):
+    return {n: open(os.path.join(folder, n), "rb").read() for n in sorted(os.listdir(folder))}
+
+
+def tshark_split(*options):
+    out = os.path.join(scratch("tshark-split"), "out")
+    proc = split(CAPTURE, out, *options)
+    assert proc.returncode == 0, proc.stderr
+    return out, proc
+
+
+def summary_counts(text):
+    m = re.search(r"flowsplit: (\d+) streams, (\d+) frames written to (\d+) files in (.+?) \(", text)
+    assert m, "no summary in the result window: %r" % text
+    return m.group(1), m.group(2), m.group(3), m.group(4)
+
+
+def filter_streams(display_filter):
+    proc = tshark(["-r", CAPTURE, "-Y", display_filter, "-T", "fields", "-e", "tcp.stream"], plugin=False)
+    assert proc.returncode == 0, proc.stderr
+    return {int(v) for line in proc.stdout.split() for v in line.split(",") if v}
+
+
+def test_export_all_streams_equals_tshark(wireshark):
+    folder = os.path.join(scratch("gui-all"), "streams")
+    text = wireshark.export(folder, screenshot="export-streams-menu.png")
+    expected, proc = tshark_split()
+    assert folder_bytes(folder) == folder_bytes(expected)
+    streams, frames, files, where = summary_counts(text)
+    assert (streams, frames, files) == summary_counts(proc.stderr)[:3]
+    assert where == folder
+    assert "already holds" not in wireshark.stderr()
+
+
+def test_export_displayed_streams_equals_tshark_filter(wireshark):
+    display_filter = "ipv6 || tcp.flags.reset == 1"
+    wanted = filter_streams(display_filter)
+    expected, _ = tshark_split("format=pcap")
+    every = split_files(expected)
+    assert wanted and wanted < set(every), "the filter must pick some streams, not all: %s" % sorted(wanted)
+
+    wireshark.apply_display_filter(display_filter)
+    folder = os.path.join(scratch("gui-displayed"), "streams")
+    text = wireshark.export(folder, fmt="pcap", streams="displayed")
+    got = folder_bytes(folder)
+    want = folder_bytes(expected)
+    assert split_files(folder) == {i: every[i] for i in wanted}
+    for name in split_files(folder).values():
+        assert got[name] == want[name], name
+    index = want["streams.csv"].decode().splitlines()
+    rows = [index[0]] + [r for r in index[1:] if int(r.split(",")[0]) in wanted]
+    assert got["streams.csv"].decode().splitlines() == rows
+    assert summary_counts(text)[0] == str(len(wanted))
+
+
+def test_refused_folder_is_reported_in_the_gui(wireshark):
+    folder = os.path.join(scratch("gui-refused"), "streams")
+    wireshark.export(folder)
+    before = folder_bytes(folder)
+    text = wireshark.export(folder)
+    assert "Nothing was exported" in text and "already holds a split" in text, text
+    assert folder_bytes(folder) == before
+    assert "already holds" not in wireshark.stderr()
+    text = wireshark.export(folder, replace="yes")
+    assert "Exported to " + folder in text, text
+    assert folder_bytes(folder) == before
+
+
+def test_answers_are_remembered_as_preferences(wireshark):
+    folder = os.path.join(scratch("gui-remembered"), "streams")
+    wireshark.export(folder, fmt="pcap")
+    prefs = open(os.path.join(wireshark.home, ".config", "wireshark", "preferences")).read()
+    assert "flowsplit.export_folder: " + folder in prefs
+    text = wireshark.export(None, fmt=None, streams=None, replace="yes")
+    assert "Exported to " + folder in text, text
+    assert all(name.endswith(".pcap") for name in split_files(folder).values())
+
+
+def test_preferences_are_listed():
+    proc = tshark(["-G", "defaultprefs"])
+    assert proc.returncode == 0, proc.stderr
+    for pref in ("flowsplit.export_folder", "flowsplit.export_format", "flowsplit.export_streams"):
+        assert "#" + pref + ":" in proc.stdout, pref
+
+
+def test_bad_display_filter_is_reported_in_the_gui(wireshark):
+    wireshark.display.keys(wireshark.main, "Escape")
+    folder = os.path.join(scratch("gui-badfilter"), "streams")
+    wireshark.apply_display_filter("tcp.port == ")
+    text = wireshark.export(folder, streams="displayed")
+    assert "Nothing was exported" in text, text
+    assert not os.path.exists(folder) or not split_files(folder)
+
+
+def test_nothing_stays_registered(wireshark):
+    """After an export, a reload (which runs every registered tap) writes
+    nothing: the folder, moved aside while Wireshark still runs, stays as it
+    was even though a forgotten listener would still hold it open, and no
+    listener of an ended split is handed a frame (flowsplit logs that)."""
+    folder = os.path.join(scratch("gui-once"), "streams")
+    wireshark.export(folder)
+    moved = folder + ".moved"
+    os.rename(folder, moved)
+    before = folder_bytes(moved)
+    wireshark.reload()
+    wireshark.main = wireshark.display.wait_window("^mixed.pcap$", "main after reload")
+    assert folder_bytes(moved) == before
+    assert not os.path.exists(folder)
+    assert "reached a split that has ended" not in wireshark.stderr()
