@@ -218,7 +218,12 @@ frame_record_of(frame_record *fr, packet_info *pinfo, epan_dissect_t *edt)
 {
     fr->num = pinfo->num;
     fr->rec = pinfo->rec;
-    fr->data = tvb_get_ptr(edt->tvb, 0, pinfo->rec->rec_header.packet_header.caplen);
+    /* The record's bytes as wiretap read them, all caplen of them: the
+     * frame's tvb may be shorter when caplen exceeds the frame length (a
+     * broken capture), and asking it for caplen bytes would throw outside
+     * any dissector. Length -1 never throws; the buffer behind it holds
+     * the whole record, which is what tshark -w writes too. */
+    fr->data = tvb_get_ptr(edt->tvb, 0, -1);
     fr->block = (current_block_num == pinfo->num) ? current_block : NULL;
     fr->if_name = (pinfo->rec->presence_flags & WTAP_HAS_INTERFACE_ID)
                       ? fs_interface_name(pinfo->epan, pinfo->rec->rec_header.packet_header.interface_id,

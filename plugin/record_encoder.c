@@ -155,7 +155,9 @@ encoder_pcap_record(guint8 *out, const wtap_rec *rec, const guint8 *data, gboole
     guint8 *p = out;
 
     p = put_u32(p, (guint32)rec->ts.secs);
-    p = put_u32(p, nsec ? (guint32)rec->ts.nsecs : (guint32)rec->ts.nsecs / 1000);
+    /* Divided as a signed number, as wiretap does: a broken capture's
+     * nanoseconds may be negative. */
+    p = put_u32(p, nsec ? (guint32)rec->ts.nsecs : (guint32)(rec->ts.nsecs / 1000));
     p = put_u32(p, ph->caplen);
     p = put_u32(p, ph->len);
     memcpy(p, data, ph->caplen);
@@ -290,7 +292,10 @@ encoder_pcapng_packet(guint8 *out, gsize size, const wtap_rec *rec, const guint8
 
     for (guint8 i = 0; i < tsresol_digits; i++)
         units *= 10;
-    ts = (guint64)rec->ts.secs * units + (guint64)rec->ts.nsecs / (1000000000 / units);
+    /* wiretap's arithmetic to the bit, overflow included: a broken capture's
+     * time stamps (negative, or nanoseconds past a second) come out as
+     * tshark -w writes them. */
+    ts = (guint64)rec->ts.secs * units + ((guint64)rec->ts.nsecs * units) / 1000000000;
     p = put_u32(p, PCAPNG_EPB_TYPE);
     p = put_u32(p, (guint32)size);
     p = put_u32(p, iface_id);
