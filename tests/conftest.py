@@ -163,7 +163,9 @@ class Oracle:
             sec, _, frac = col[4].partition(".")
             # tshark prints the nanoseconds as they are, at least 9 digits
             # (10 for an invalid time stamp whose fraction is >= 1 s).
-            ts = int(sec) * 10**9 + int(frac.ljust(9, "0")) * (-1 if sec.startswith("-") else 1)
+            ts = None       # a record without a time stamp (a whole file read as one frame)
+            if col[4]:
+                ts = int(sec) * 10**9 + int(frac.ljust(9, "0")) * (-1 if sec.startswith("-") else 1)
             comments = ",".join(c for c in col[8].split("\x1f") if c)
             self.digest[num] = (ts, int(col[5]), int(col[6]), col[7], comments)
             streams = [int(s) for s in col[1].split("\x1f") if s]
