@@ -68,7 +68,8 @@ put_option(guint8 *p, guint16 code, const void *value, gsize len)
 
     p = put_u16(p, code);
     p = put_u16(p, (guint16)len);
-    memcpy(p, value, len);
+    if (len > 0)        /* an empty option may come with no value at all */
+        memcpy(p, value, len);
     p += len;
     memset(p, 0, pad);
     return p + pad;
