@@ -107,6 +107,77 @@ def readable(path):
     return _READABLE[path]
 
 
+def sanitized_build():
+    """Was the plugin built with -DFLOWSPLIT_SANITIZE=ON?"""
+    try:
+        with open(os.path.join(BUILD, "CMakeCache.txt")) as f:
+            return "FLOWSPLIT_SANITIZE:BOOL=ON" in f.read()
+    except OSError:
+        return False
+
+
+SANITIZED = sanitized_build()
+
+
+def sanitizer_log_dir():
+    folder = os.path.join(work_root(), "sanitizer-logs")
+    if not os.path.isdir(folder):
+        os.makedirs(folder)
+        os.chmod(folder, 0o777)
+    return folder
+
+
+def sanitizer_env(env):
+    """Preloads libasan into the uninstrumented tshark; every finding goes to a
+    log file that the autouse fixture below reads after each test."""
+    lib = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True, text=True).stdout.strip()
+    log = os.path.join(sanitizer_log_dir(), "log")
+    env["LD_PRELOAD"] = lib
+    env["ASAN_OPTIONS"] = "log_path=%s:detect_leaks=1:exitcode=0:abort_on_error=0" % log
+    env["LSAN_OPTIONS"] = "exitcode=0"
+    env["UBSAN_OPTIONS"] = "log_path=%s:print_stacktrace=1" % log
+    # The preload reaches the extcap helpers tshark starts to list
+    # interfaces, and some hang under it; none are needed here.
+    no_extcap = os.path.join(work_root(), "no-extcap")
+    os.makedirs(no_extcap, exist_ok=True)
+    env["WIRESHARK_EXTCAP_DIR"] = no_extcap
+
+
+_STDERR_FINDINGS = []
+
+
+def sanitizer_findings():
+    """Findings in flowsplit's own code, from the logs written so far (which
+    are then removed): every error, and leaks whose stack passes through the
+    plugin. Leaks of Wireshark's own are not ours to report."""
+    if not SANITIZED:
+        return []
+    findings = list(_STDERR_FINDINGS)
+    del _STDERR_FINDINGS[:]
+    folder = sanitizer_log_dir()
+    for name in sorted(os.listdir(folder)):
+        path = os.path.join(folder, name)
+        with open(path, errors="replace") as f:
+            text = f.read()
+        os.remove(path)
+        for block in re.split(r"\n(?=Direct leak|Indirect leak|==\d+==ERROR|\S+:\d+:\d+: runtime error)", text):
+            ours = "flowsplit.so" in block or "/plugin/" in block
+            if block.startswith(("Direct leak", "Indirect leak")):
+                if ours:
+                    findings.append(block.strip())
+            elif "ERROR: AddressSanitizer" in block or "runtime error:" in block:
+                findings.append(block.strip())
+    return findings
+
+
+@pytest.fixture(autouse=True)
+def no_sanitizer_findings():
+    sanitizer_findings()        # what came before this test is not its own
+    yield
+    found = sanitizer_findings()
+    assert not found, "sanitizer findings in flowsplit:\n\n" + "\n\n".join(found)[:8000]
+
+
 def tshark(args, ulimit_n=None, plugin=True, timeout=1800):
     """Runs tshark (as uid 65534 when we are root) and returns the CompletedProcess."""
     env = dict(os.environ)
@@ -114,6 +185,8 @@ def tshark(args, ulimit_n=None, plugin=True, timeout=1800):
     env.pop("WIRESHARK_PLUGIN_DIR", None)
     if plugin:
         env["WIRESHARK_PLUGIN_DIR"] = readable(PLUGIN_DIR)
+        if SANITIZED:
+            sanitizer_env(env)
     args = list(args)
     for i in range(1, len(args)):
         if args[i - 1] == "-r":
@@ -124,7 +197,10 @@ def tshark(args, ulimit_n=None, plugin=True, timeout=1800):
         cmd = ["bash", "-c", 'ulimit -n %d && exec "$@"' % ulimit_n, "bash"] + cmd
     if AS_ROOT:
         cmd = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"] + cmd
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, errors="replace")
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, errors="replace")
+    if SANITIZED and ("runtime error:" in proc.stderr or "ERROR: AddressSanitizer" in proc.stderr):
+        _STDERR_FINDINGS.append(proc.stderr[-4000:])     # UBSan may report on stderr
+    return proc
 
 
 def stderr_lines(proc):

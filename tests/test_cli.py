@@ -13,7 +13,7 @@ import time
 import pytest
 
 import capfile
-from conftest import (AS_ROOT, BUILD, REPO, NOBODY, PLUGIN_DIR, capinfos_all, readable, check_membership, oracle, generated_capture, scratch,
+from conftest import (AS_ROOT, BUILD, REPO, NOBODY, PLUGIN_DIR, SANITIZED, capinfos_all, readable, check_membership, oracle, generated_capture, scratch,
                       split, split_files, stderr_lines, summary_line, summary_number, tshark)
 
 MIXED = os.path.join(REPO, "captures", "mixed.pcap")
@@ -214,6 +214,7 @@ def test_debug_log_shows_decisions(workdir):
         assert word in proc.stderr, word
 
 
+@pytest.mark.skipif(SANITIZED, reason="starts tshark itself, where the sanitizer build cannot preload libasan")
 def test_progress_on_a_terminal(workdir):
     capture = generated_capture("progress-40k.pcap", "--streams", "4000", "--concurrent", "1000",
                                 "--frames-per-stream", "12")
@@ -270,6 +271,7 @@ def test_pcap_policy_streams_pcap_cannot_hold_become_pcapng(workdir):
     assert summary_number(proc, r"(\d+) files written as pcapng") == len(as_pcapng)
 
 
+@pytest.mark.skipif(SANITIZED, reason="starts tshark itself, where the sanitizer build cannot preload libasan")
 def test_install_into_the_personal_plugin_folder(workdir):
     """cmake --install puts the plugin where tshark looks for the installing
     user's plugins, and tshark loads it from there."""
