@@ -127,12 +127,16 @@ def sanitizer_log_dir():
     return folder
 
 
+@functools.lru_cache(maxsize=None)
+def libasan_path():
+    return subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True, text=True).stdout.strip()
+
+
 def sanitizer_env(env):
     """Preloads libasan into the uninstrumented tshark; every finding goes to a
     log file that the autouse fixture below reads after each test."""
-    lib = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True, text=True).stdout.strip()
     log = os.path.join(sanitizer_log_dir(), "log")
-    env["LD_PRELOAD"] = lib
+    env["LD_PRELOAD"] = libasan_path()
     env["ASAN_OPTIONS"] = "log_path=%s:detect_leaks=1:exitcode=0:abort_on_error=0" % log
     env["LSAN_OPTIONS"] = "exitcode=0"
     env["UBSAN_OPTIONS"] = "log_path=%s:print_stacktrace=1" % log

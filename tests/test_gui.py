@@ -27,6 +27,7 @@ from conftest import (AS_ROOT, BUILD, NOBODY, PLUGIN_DIR, REPO, readable, scratc
 SHOTS = os.path.join(BUILD, "gui-screenshots")
 CAPTURE = os.path.join(REPO, "captures", "mixed.pcap")
 TOOLS_ITEMS_TRIED = 8
+_menu_downs = None      # where Export streams was found in Tools, once found
 
 
 def run(cmd, **kw):
@@ -106,7 +107,6 @@ class Wireshark:
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=workdir)
         self.main = display.wait_window("^%s$" % re.escape(os.path.basename(readable(capture))), "main")
         time.sleep(1)
-        self.menu_downs = None
 
     def stderr(self):
         self.log.seek(0)
@@ -120,10 +120,14 @@ class Wireshark:
         time.sleep(0.3)
 
     def open_export_dialog(self, screenshot=None):
-        """Tools > Export streams. Menus differ between versions, so the first
-        time each item of Tools is tried until the dialog comes; whatever else
-        an item opens is closed again with Escape."""
-        tries = [self.menu_downs] if self.menu_downs is not None else range(TOOLS_ITEMS_TRIED)
+        """Tools > Export streams. Menus differ between versions, so the items
+        of Tools are tried until the dialog comes, starting with the one that
+        opened it last time; whatever else an item opens is closed again with
+        Escape."""
+        global _menu_downs
+        tries = [d for d in range(TOOLS_ITEMS_TRIED) if d != _menu_downs]
+        if _menu_downs is not None:
+            tries.insert(0, _menu_downs)
         for downs in tries:
             before = set(self.display.windows(".*"))
             self._tools_item(downs)
@@ -134,7 +138,7 @@ class Wireshark:
             while time.monotonic() < deadline:
                 found = self.display.windows("Export streams$")
                 if found:
-                    self.menu_downs = downs
+                    _menu_downs = downs
                     return found[0]
                 time.sleep(0.2)
             for w in set(self.display.windows(".*")) - before:
