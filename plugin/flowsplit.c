@@ -27,6 +27,10 @@
 #define FLOWSPLIT_EXIT_USAGE 1
 #define FLOWSPLIT_EXIT_FAILED 2
 
+/* How often a live capture's files are looked at for ended and idle
+ * streams (intake_tick). */
+#define FLOWSPLIT_TICK_MS 250
+
 WS_DLL_PUBLIC_DEF const char plugin_version[] = FLOWSPLIT_VERSION;
 WS_DLL_PUBLIC_DEF const int plugin_want_major = WIRESHARK_VERSION_MAJOR;
 WS_DLL_PUBLIC_DEF const int plugin_want_minor = WIRESHARK_VERSION_MINOR;
@@ -36,6 +40,8 @@ WS_DLL_PUBLIC void plugin_register(void);
 static int proto_flowsplit = -1;
 static flowsplit_options cli_options;
 static split_session *cli_session;
+static gboolean cli_done;
+static gboolean cli_error_shown;
 
 static gboolean
 running_in_gui(void)
@@ -72,7 +78,8 @@ cli_split_done(split_session *s, void *user_data _U_)
     char *summary = intake_summary(s);
     const char *error = intake_error(s);
 
-    if (error != NULL)
+    cli_done = TRUE;
+    if (error != NULL && !cli_error_shown)
         fprintf(stderr, "%s\n", error);
     fprintf(stderr, "%s\n", summary);
     g_free(summary);
@@ -80,6 +87,28 @@ cli_split_done(split_session *s, void *user_data _U_)
         fflush(NULL);
         exit(FLOWSPLIT_EXIT_FAILED);
     }
+}
+
+/* A timer on GLib's main loop, which tshark runs only while it captures
+ * (tshark -i): there it closes the files of ended and idle streams as time
+ * passes, and says at once when the split has failed (the capture goes on;
+ * the exit status says so at the end). Reading a file (-r) never runs the
+ * main loop, so a split of a file never depends on the clock. */
+static gboolean
+cli_tick(gpointer user_data _U_)
+{
+    const char *error;
+
+    if (cli_done)
+        return G_SOURCE_REMOVE;
+    if (intake_tick(cli_session) || cli_error_shown)
+        return G_SOURCE_CONTINUE;
+    error = intake_error(cli_session);
+    if (error != NULL) {
+        fprintf(stderr, "%s\n", error);
+        cli_error_shown = TRUE;
+    }
+    return G_SOURCE_CONTINUE;
 }
 
 /* Runs after epan_init, when display filters work: a listener with a
@@ -102,6 +131,7 @@ register_cli_split(void)
         exit(FLOWSPLIT_EXIT_USAGE);
     }
     intake_set_done_callback(cli_session, cli_split_done, NULL);
+    g_timeout_add(FLOWSPLIT_TICK_MS, cli_tick, NULL);
 }
 
 void

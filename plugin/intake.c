@@ -54,6 +54,10 @@
 #define INTAKE_FILTER_TLS " || tls.handshake.type == 1 || tls.handshake.extensions_server_name" \
                           " || tls.handshake.extensions_alpn_str || tls.handshake.ja3"
 
+/* How long the file of an ended stream stays open for the frames that
+ * follow its end (the last ACK) before intake_tick() closes it. */
+#define INTAKE_LINGER_USEC (G_USEC_PER_SEC / 2)
+
 /* ws_ip4.ip_off: more fragments, and the fragment offset. */
 #define INTAKE_IP_MF 0x2000
 #define INTAKE_IP_OFFSET 0x1FFF
@@ -616,6 +620,16 @@ intake_finish(split_session *s)
         wtap_block_unref(current_block);
         current_block = NULL;
     }
+    return !s->failed;
+}
+
+gboolean
+intake_tick(split_session *s)
+{
+    if (s->finished || s->failed)
+        return !s->failed;
+    if (!writer_cache_tick(s->wc, g_get_monotonic_time(), INTAKE_LINGER_USEC, (gint64)s->opts.idle * G_USEC_PER_SEC))
+        s->failed = TRUE;
     return !s->failed;
 }
 

@@ -25,6 +25,12 @@ gboolean intake_register(split_session *s, char **error);
  * split failed; intake_error() says why. Safe to call twice. */
 gboolean intake_finish(split_session *s);
 
+/* Live capture: time has passed. The file of a stream that ended (FIN both
+ * ways, or RST) half a second ago or more, and a file without frames for
+ * the idle= option's seconds, is written out and closed; a later frame of
+ * its stream is appended. FALSE when the split has failed. */
+gboolean intake_tick(split_session *s);
+
 /* Splits only the streams whose tcp.stream is a key of streams (a set of
  * GUINT_TO_POINTER values; the session takes it over): the others get no
  * file and no row in the index. Call it before the first frame. */

@@ -15,8 +15,10 @@
 
 #include <epan/ex-opt.h>
 
-#define OPTIONS_VALID_KEYS "out, format, max_open, buffer_mb, replace, index, files"
+#define OPTIONS_VALID_KEYS "out, format, max_open, buffer_mb, replace, index, files, idle"
 #define OPTIONS_DEFAULT_BUFFER_MB 32
+#define OPTIONS_DEFAULT_IDLE 60
+#define OPTIONS_MAX_IDLE 86400
 
 /* Descriptors tshark itself may need besides ours: the input, its
  * temporary files, libraries, name resolution, plus room for -w. */
@@ -89,6 +91,8 @@ parse_one(flowsplit_options *opts, const char *key, const char *value, char **er
         return parse_yes_no(key, value, &opts->index, error);
     if (strcmp(key, "files") == 0)
         return parse_yes_no(key, value, &opts->files, error);
+    if (strcmp(key, "idle") == 0)
+        return parse_count(key, value, 0, OPTIONS_MAX_IDLE, &opts->idle, error);
 
     *error = g_strdup_printf("flowsplit: unknown option \"%s\"; valid keys: " OPTIONS_VALID_KEYS
                              " (e.g. -X flowsplit:out=DIR)", key);
@@ -144,6 +148,7 @@ options_parse_strings(flowsplit_options *opts, const char *const *items, guint n
     opts->index = TRUE;
     opts->files = TRUE;
     opts->buffer_mb = OPTIONS_DEFAULT_BUFFER_MB;
+    opts->idle = OPTIONS_DEFAULT_IDLE;
     for (guint i = 0; i < n_items; i++) {
         opts->given = TRUE;
         if (!parse_item(opts, items[i], error)) {

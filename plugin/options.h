@@ -22,6 +22,7 @@ typedef struct {
     gboolean replace;   /* replace=yes|no */
     gboolean index;     /* index=yes|no: write DIR/streams.csv */
     gboolean files;     /* files=yes|no: write the stream files */
+    guint idle;         /* idle=SECONDS: live capture closes a file this long without frames; 0 never */
 } flowsplit_options;
 
 /* Reads every "-X flowsplit:..." option tshark or Wireshark was given.

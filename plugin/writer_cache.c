@@ -80,6 +80,8 @@ struct stream_file {
     GArray *ifaces;         /* file_iface, in IDB order */
     pending_chain chain;    /* bytes waiting in the arena */
     guint64 open_seq;       /* when it was last opened, for closing order */
+    gint64 last_frame_at;   /* writer_cache.clock at its last frame */
+    gint64 ended_at;        /* writer_cache.clock when its stream ended */
     fs_format format;       /* may turn from pcap to pcapng */
     guint8 created;         /* exists on disk */
     guint8 header_queued;   /* flowsplit's writing: file header written or waiting */
@@ -104,6 +106,7 @@ struct writer_cache {
     char *error;
     gboolean repaired;
     guint64 opens;          /* files opened so far, numbering open_seq */
+    gint64 clock;           /* monotonic time of the last writer_cache_tick(), or of creation */
     writer_cache_stats stats;
 };
 
@@ -145,6 +148,7 @@ writer_cache_new(int dir_fd, const char *dir_path, fs_format format, guint max_o
     wc->dir_path = g_strdup(dir_path);
     wc->format = format;
     wc->max_open = max_open > 0 ? max_open : 1;
+    wc->clock = g_get_monotonic_time();
     g_queue_init(&wc->lru);
     wc->files = g_ptr_array_new();
     wc->user_appl = g_strdup_printf("flowsplit %s (Wireshark %s)", FLOWSPLIT_VERSION, epan_get_version());
@@ -854,6 +858,7 @@ writer_cache_write(writer_cache *wc, stream_file *sf, const frame_record *fr)
     idx = stream_iface(wc, sf, fr);
     if (idx < 0 || !write_record(wc, sf, fr->rec, fr->data, fr->block, idx))
         return FALSE;
+    sf->last_frame_at = wc->clock;
     wc->stats.frames++;
     wc->stats.bytes += fr->rec->rec_header.packet_header.caplen;
     return TRUE;
@@ -862,9 +867,54 @@ writer_cache_write(writer_cache *wc, stream_file *sf, const frame_record *fr)
 void
 writer_cache_stream_ended(writer_cache *wc, stream_file *sf)
 {
+    if (!sf->ended)
+        sf->ended_at = wc->clock;
     sf->ended = TRUE;
     if (sf->fd >= 0 || sf->dumper != NULL)
         lru_touch(wc, sf);
+}
+
+/* Is the file due to be written out and closed at the clock's time? */
+static gboolean
+tick_due(const writer_cache *wc, const stream_file *sf, gint64 linger, gint64 idle)
+{
+    if (sf->chain.first == 0 && sf->fd < 0 && sf->dumper == NULL)
+        return FALSE;   /* nothing waiting, nothing open */
+    if (sf->ended && wc->clock - sf->ended_at >= linger)
+        return TRUE;
+    return idle > 0 && wc->clock - sf->last_frame_at >= idle;
+}
+
+gboolean
+writer_cache_tick(writer_cache *wc, gint64 now, gint64 linger, gint64 idle)
+{
+    GPtrArray *due;
+    gboolean ok = TRUE;
+
+    wc->clock = now;
+    if (wc->error != NULL)
+        return FALSE;
+    /* Only files with bytes waiting or a descriptor open have anything to
+     * write or close: the dirty ones that are closed, and the open ones
+     * (the LRU, at most max_open). */
+    due = g_ptr_array_new();
+    for (guint i = 0; i < wc->dirty->len; i++) {
+        stream_file *sf = g_ptr_array_index(wc->dirty, i);
+        if (sf->fd < 0 && sf->dumper == NULL && tick_due(wc, sf, linger, idle))
+            g_ptr_array_add(due, sf);
+    }
+    for (GList *l = wc->lru.head; l != NULL; l = l->next) {
+        stream_file *sf = l->data;
+        if (tick_due(wc, sf, linger, idle))
+            g_ptr_array_add(due, sf);
+    }
+    for (guint i = 0; i < due->len && ok; i++) {
+        stream_file *sf = g_ptr_array_index(due, i);
+        if (!write_chain(wc, sf) || !close_file(wc, sf, sf->ended ? "closed, stream ended" : "closed, idle"))
+            ok = FALSE;
+    }
+    g_ptr_array_free(due, TRUE);
+    return ok;
 }
 
 /* After a failed write, a file may be short of a record or empty: cut each

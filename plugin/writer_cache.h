@@ -50,6 +50,14 @@ gboolean writer_cache_write(writer_cache *wc, stream_file *sf, const frame_recor
 /* The stream has ended (FIN both ways or RST): evict its file first. */
 void writer_cache_stream_ended(writer_cache *wc, stream_file *sf);
 
+/* The time has come to now (a monotonic clock, in microseconds): every
+ * file whose stream ended at least linger ago, or that has had no frame
+ * for idle (0: never), gets its waiting bytes and is closed. A later frame
+ * of its stream reopens it and is appended. Frames are stamped with the
+ * time of the last tick (or of the cache's creation), so a cache that
+ * never ticks never closes a file for time. FALSE when the split failed. */
+gboolean writer_cache_tick(writer_cache *wc, gint64 now, gint64 linger, gint64 idle);
+
 /* Closes every open file. FALSE when the split failed; then every file
  * left is cut back to its last complete record, and empty ones removed. */
 gboolean writer_cache_close_all(writer_cache *wc);

@@ -182,8 +182,10 @@ def no_sanitizer_findings():
     assert not found, "sanitizer findings in flowsplit:\n\n" + "\n\n".join(found)[:8000]
 
 
-def tshark(args, ulimit_n=None, plugin=True, timeout=1800):
-    """Runs tshark (as uid 65534 when we are root) and returns the CompletedProcess."""
+def tshark_command(args, ulimit_n=None, plugin=True, capture=False):
+    """The command line and environment that run tshark with args (as uid
+    65534 when we are root; with capture=True that uid keeps the two
+    capabilities dumpcap needs to capture, as ambient capabilities)."""
     env = dict(os.environ)
     env["HOME"] = os.path.join(work_root(), "home")
     env.pop("WIRESHARK_PLUGIN_DIR", None)
@@ -200,10 +202,21 @@ def tshark(args, ulimit_n=None, plugin=True, timeout=1800):
     if ulimit_n is not None:
         cmd = ["bash", "-c", 'ulimit -n %d && exec "$@"' % ulimit_n, "bash"] + cmd
     if AS_ROOT:
-        cmd = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"] + cmd
+        caps = ["--inh-caps=+net_raw,+net_admin", "--ambient-caps=+net_raw,+net_admin"] if capture else []
+        cmd = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"] + caps + cmd
+    return cmd, env
+
+
+def note_sanitizer_stderr(stderr):
+    if SANITIZED and ("runtime error:" in stderr or "ERROR: AddressSanitizer" in stderr):
+        _STDERR_FINDINGS.append(stderr[-4000:])     # UBSan may report on stderr
+
+
+def tshark(args, ulimit_n=None, plugin=True, timeout=1800):
+    """Runs tshark (as uid 65534 when we are root) and returns the CompletedProcess."""
+    cmd, env = tshark_command(args, ulimit_n=ulimit_n, plugin=plugin)
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, errors="replace")
-    if SANITIZED and ("runtime error:" in proc.stderr or "ERROR: AddressSanitizer" in proc.stderr):
-        _STDERR_FINDINGS.append(proc.stderr[-4000:])     # UBSan may report on stderr
+    note_sanitizer_stderr(proc.stderr)
     return proc
 
 
