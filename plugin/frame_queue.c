@@ -11,8 +11,10 @@
  *
  * A fragment nobody claims (a datagram that never completes, or one that
  * carries no TCP) is given up after FRAME_QUEUE_HOLD_FRAMES later frames or
- * FRAME_QUEUE_HOLD_BYTES held bytes, so memory stays bounded. Without
- * fragments, frames pass straight through with no copy.
+ * FRAME_QUEUE_HOLD_BYTES held bytes, so memory stays bounded; in a live
+ * capture also after a time (frame_queue_expire), so that a fragment lost
+ * on the wire does not hold every later frame back while traffic is slow.
+ * Without fragments, frames pass straight through with no copy.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -29,6 +31,7 @@ typedef struct {
     frame_copy *copy;
     GArray *streams;        /* guint32 */
     gboolean pending;       /* a fragment nobody has claimed yet */
+    gint64 held_at;         /* monotonic time it was held (fragments only) */
 } held_frame;
 
 struct frame_queue {
@@ -101,6 +104,7 @@ frame_queue_hold_fragment(frame_queue *fq, const frame_record *fr)
     held_frame *hf = held_frame_new(fr, NULL, 0);
 
     hf->pending = TRUE;
+    hf->held_at = g_get_monotonic_time();
     enqueue(fq, hf);
     g_hash_table_insert(fq->fragments, GUINT_TO_POINTER(fr->num), hf);
     return TRUE;
@@ -163,6 +167,20 @@ frame_queue_flush(frame_queue *fq, guint32 current_num)
     while ((head = g_queue_peek_head(&fq->frames)) != NULL) {
         if (head->pending && current_num - held_num(head) < FRAME_QUEUE_HOLD_FRAMES
             && fq->held_bytes < FRAME_QUEUE_HOLD_BYTES)
+            break;
+        if (!pop_head(fq))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+frame_queue_expire(frame_queue *fq, gint64 now, gint64 max_hold)
+{
+    held_frame *head;
+
+    while ((head = g_queue_peek_head(&fq->frames)) != NULL) {
+        if (head->pending && now - head->held_at < max_hold)
             break;
         if (!pop_head(fq))
             return FALSE;

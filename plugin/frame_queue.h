@@ -38,6 +38,10 @@ void frame_queue_claim(frame_queue *fq, guint32 num, const guint32 *streams, gui
 /* Writes out whatever can leave, giving up fragments held too long. */
 gboolean frame_queue_flush(frame_queue *fq, guint32 current_num);
 
+/* Live capture: gives up the fragments held for max_hold or longer (a
+ * monotonic clock, microseconds) and writes the frames behind them. */
+gboolean frame_queue_expire(frame_queue *fq, gint64 now, gint64 max_hold);
+
 /* End of input: every fragment still held is given up. */
 gboolean frame_queue_finish(frame_queue *fq);
 

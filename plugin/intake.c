@@ -58,6 +58,10 @@
  * follow its end (the last ACK) before intake_tick() closes it. */
 #define INTAKE_LINGER_USEC (G_USEC_PER_SEC / 2)
 
+/* In a live capture, an IP fragment whose datagram has not completed after
+ * this long is given up, and the frames waiting behind it go on. */
+#define INTAKE_FRAGMENT_HOLD_USEC (2 * G_USEC_PER_SEC)
+
 /* ws_ip4.ip_off: more fragments, and the fragment offset. */
 #define INTAKE_IP_MF 0x2000
 #define INTAKE_IP_OFFSET 0x1FFF
@@ -626,9 +630,13 @@ intake_finish(split_session *s)
 gboolean
 intake_tick(split_session *s)
 {
+    gint64 now = g_get_monotonic_time();
+
     if (s->finished || s->failed)
         return !s->failed;
-    if (!writer_cache_tick(s->wc, g_get_monotonic_time(), INTAKE_LINGER_USEC, (gint64)s->opts.idle * G_USEC_PER_SEC))
+    if (s->fq != NULL && !frame_queue_expire(s->fq, now, INTAKE_FRAGMENT_HOLD_USEC))
+        s->failed = TRUE;
+    else if (!writer_cache_tick(s->wc, now, INTAKE_LINGER_USEC, (gint64)s->opts.idle * G_USEC_PER_SEC))
         s->failed = TRUE;
     return !s->failed;
 }

@@ -28,7 +28,8 @@ gboolean intake_finish(split_session *s);
 /* Live capture: time has passed. The file of a stream that ended (FIN both
  * ways, or RST) half a second ago or more, and a file without frames for
  * the idle= option's seconds, is written out and closed; a later frame of
- * its stream is appended. FALSE when the split has failed. */
+ * its stream is appended. An IP fragment held for two seconds without its
+ * datagram completing is given up. FALSE when the split has failed. */
 gboolean intake_tick(split_session *s);
 
 /* Splits only the streams whose tcp.stream is a key of streams (a set of

@@ -146,6 +146,16 @@ def short_connection(port, size, reset=False):
     conn.close()
 
 
+def send_orphan_fragment(port):
+    """The first fragment of a TCP segment to port, from 127.0.0.1, whose
+    other fragments never come (the capture filter passes it)."""
+    tcp = struct.pack("!HHIIBBHHH", 9, port, 1, 0, 5 << 4, 0x10, 1024, 0, 0) + b"fragment"
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0x4242, 0x2000, 64, socket.IPPROTO_TCP, 0,
+                     socket.inet_aton("127.0.0.1"), socket.inet_aton("127.0.0.1"))
+    with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW) as raw:
+        raw.sendto(ip + tcp, ("127.0.0.1", 0))
+
+
 def start_live(workdir, port, *options):
     out = os.path.join(workdir, "out")
     args = ["-i", "lo", "-q", "-f", "tcp port %d" % port, "-X", "flowsplit:out=%s,idle=%d" % (out, IDLE)]
@@ -206,10 +216,15 @@ def test_live_capture_splits_as_the_recording(workdir, signum):
         assert open_files(pid, out) == set(), "the idle stream's file is still open"
         idle_part = records(os.path.join(out, long_name))
         capinfos_all(out, [long_name])
+        # An IP fragment whose datagram never completes holds later frames
+        # back (they could belong to its stream) for two seconds at most:
+        # then the long stream's last frames are in its file too.
+        send_orphan_fragment(port)
         exchange(long_conn, 5000)
         long_conn.close()
-        time.sleep(1.5)
+        time.sleep(3.5)
         assert open_files(pid, out) == set()
+        long_done = records(os.path.join(out, long_name))
         # The file tshark itself reads from dumpcap (the same records, time
         # stamps included), now that the traffic is over.
         dissected = os.path.join(workdir, "dissected.pcapng")
@@ -228,6 +243,8 @@ def test_live_capture_splits_as_the_recording(workdir, signum):
         assert records(os.path.join(out, name)) == got, "%s changed after its stream ended" % name
     final_long = records(os.path.join(out, long_name))
     assert final_long[:len(idle_part)] == idle_part and len(final_long) > len(idle_part)
+    assert final_long == long_done, "the frames behind an IP fragment were held until the end"
+    assert "1 IP fragment of no complete datagram skipped" in summary_line_of(live)
 
     # The split is what tshark -2 says of the frames tshark dissected, to
     # the nanosecond...
