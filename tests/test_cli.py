@@ -48,6 +48,8 @@ BAD_OPTIONS = [
     (["max_open=many"], "max_open", "whole number"),
     (["buffer_mb=-1"], "buffer_mb", "whole number"),
     (["replace=maybe"], "replace", "yes, no"),
+    (["idle=-1"], "idle", "whole number from 0 to 86400"),
+    (["idle=1m"], "idle", "whole number from 0 to 86400"),
     (["justaword"], "justaword", "KEY=VALUE"),
 ]
 
@@ -167,6 +169,28 @@ def test_folder_that_cannot_be_created(workdir):
     assert proc.returncode != 0
     lines = stderr_lines(proc)
     assert len(lines) == 1 and "cannot create" in lines[0] and "Permission denied" in lines[0], proc.stderr
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="mounting a file system needs root")
+def test_read_only_file_system(workdir):
+    """A folder on a read-only file system, and one that would have to be
+    created there: one line naming the folder and the cause, exit 1,
+    nothing written."""
+    ro = os.path.join(workdir, "rofs")
+    os.makedirs(ro)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k,mode=0777", "tmpfs", ro]).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        for out, what in ((ro, "cannot write"), (os.path.join(ro, "sub"), "cannot create")):
+            proc = split(MIXED, out)
+            assert proc.returncode == 1, proc.stderr
+            lines = stderr_lines(proc)
+            assert len(lines) == 1, proc.stderr
+            assert what in lines[0] and out in lines[0] and "Read-only file system" in lines[0], lines[0]
+            assert "choose another out=DIR" in lines[0]
+        assert os.listdir(ro) == []
+    finally:
+        subprocess.run(["umount", ro])
 
 
 @pytest.mark.skipif(not AS_ROOT, reason="mounting a small tmpfs needs root")
