@@ -46,8 +46,34 @@ check_c_source_compiles("
 GHashTable *f(packet_info *p) { return p->dependent_frames; }
 " FS_HAVE_DEPENDENT_FRAMES_HASH)
 
+# 4.4 moved that table into the frame's frame_data.
+check_c_source_compiles("
+#include <wireshark.h>
+#include <epan/packet_info.h>
+#include <epan/frame_data.h>
+GHashTable *f(packet_info *p) { return p->fd->dependent_frames; }
+" FS_HAVE_FD_DEPENDENT_FRAMES)
+
+# Callbacks that return a truth value: gboolean up to 4.2, C's bool from 4.4.
+check_c_source_compiles("
+#include <wireshark.h>
+#include <wiretap/wtap_opttypes.h>
+static bool cb(wtap_block_t b, unsigned id, wtap_opttype_e t, wtap_optval_t *v, void *u)
+{ (void)b; (void)id; (void)t; (void)v; (void)u; return true; }
+void f(wtap_block_t b) { wtap_block_foreach_option(b, cb, NULL); }
+" FS_HAVE_BOOL_CALLBACKS)
+
+# plugin_describe(), read by the plugin loader from 4.2 on.
+check_c_source_compiles("
+#include <wireshark.h>
+#include <wsutil/plugins.h>
+unsigned long f(void) { return WS_PLUGIN_DESC_DISSECTOR | WS_PLUGIN_DESC_TAP_LISTENER; }
+" FS_HAVE_PLUGIN_DESCRIBE)
+
 set(FLOWSPLIT_PROBE_DEFINITIONS "")
-foreach(_p FS_HAVE_IFNAME_SECTION FS_HAVE_WTAP_REC_DATA FS_HAVE_DEPENDENT_FRAMES_HASH)
+foreach(_p FS_HAVE_IFNAME_SECTION FS_HAVE_WTAP_REC_DATA FS_HAVE_DEPENDENT_FRAMES_HASH FS_HAVE_FD_DEPENDENT_FRAMES
+           FS_HAVE_BOOL_CALLBACKS
+           FS_HAVE_PLUGIN_DESCRIBE)
   if(${_p})
     list(APPEND FLOWSPLIT_PROBE_DEFINITIONS ${_p}=1)
   endif()

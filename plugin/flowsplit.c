@@ -21,6 +21,11 @@
 #include "gui_action.h"
 #include "intake.h"
 #include "options.h"
+#include "ws_compat.h"
+
+#ifdef FS_HAVE_PLUGIN_DESCRIBE
+#include <wsutil/plugins.h>
+#endif
 
 /* Exit status of tshark when the options or the output folder are bad,
  * and when the split could not be completed. */
@@ -36,6 +41,18 @@ WS_DLL_PUBLIC_DEF const int plugin_want_major = WIRESHARK_VERSION_MAJOR;
 WS_DLL_PUBLIC_DEF const int plugin_want_minor = WIRESHARK_VERSION_MINOR;
 
 WS_DLL_PUBLIC void plugin_register(void);
+
+#ifdef FS_HAVE_PLUGIN_DESCRIBE
+/* What tshark -G plugins says the plugin is (read from 4.2 on): a
+ * protocol with a postdissector, and tap listeners. */
+WS_DLL_PUBLIC uint32_t plugin_describe(void);
+
+uint32_t
+plugin_describe(void)
+{
+    return WS_PLUGIN_DESC_DISSECTOR | WS_PLUGIN_DESC_TAP_LISTENER;
+}
+#endif
 
 static int proto_flowsplit = -1;
 static flowsplit_options cli_options;

@@ -273,7 +273,7 @@ intake_ip_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt, const v
         || s->ip_held_frame == pinfo->num || s->ip_completing_frame == pinfo->num
         || pinfo->rec == NULL || pinfo->rec->rec_type != REC_TYPE_PACKET)
         return TAP_PACKET_DONT_REDRAW;
-    if (pinfo->dependent_frames != NULL) {
+    if (fs_has_dependent_frames(pinfo)) {
         s->ip_completing_frame = pinfo->num;
         g_array_set_size(s->ip_completing_deps, 0);
         fs_foreach_dependent_frame(pinfo, add_dependent, s->ip_completing_deps);
@@ -310,7 +310,7 @@ tcp_layer_flags(field_info *fi)
 {
     if (fi->ds_tvb == NULL || fi->length < 14 || tvb_captured_length_remaining(fi->ds_tvb, fi->start) < 14)
         return -1;
-    return tvb_get_guint8(fi->ds_tvb, fi->start + 13);
+    return *tvb_get_ptr(fi->ds_tvb, fi->start + 13, 1);   /* one name in 4.0 and 4.6 */
 }
 
 static gboolean

@@ -20,6 +20,8 @@
 
 #include <wiretap/wtap_opttypes.h>
 
+#include "ws_compat.h"
+
 #define PCAPNG_SHB_TYPE 0x0A0D0D0Au
 #define PCAPNG_IDB_TYPE 0x00000001u
 #define PCAPNG_EPB_TYPE 0x00000006u
@@ -249,7 +251,7 @@ option_value(guint option_id, wtap_opttype_e type, const wtap_optval_t *v, const
 }
 
 /* Sizes the option (first pass, walk->out NULL) or writes it (second). */
-static gboolean
+static fs_callback_bool
 walk_option(wtap_block_t block _U_, guint option_id, wtap_opttype_e type, wtap_optval_t *v, void *user_data)
 {
     option_walk *walk = user_data;

@@ -749,8 +749,7 @@ convert_to_pcapng(writer_cache *wc, stream_file *sf)
     char *base = g_strndup(old_name, strlen(old_name) - strlen(".pcap"));
     gboolean had_bytes = sf->header_queued || sf->created;
     wtap *wth = NULL;
-    wtap_rec rec;
-    Buffer buf;
+    fs_read_record rr;
     int err = 0;
     char *err_info = NULL;
     gint64 offset;
@@ -772,10 +771,9 @@ convert_to_pcapng(writer_cache *wc, stream_file *sf)
         set_wtap_error(wc, "read back", old_name, err, err_info);
         goto out_free;
     }
-    wtap_rec_init(&rec);
-    ws_buffer_init(&buf, 1514);
-    while (wtap_read(wth, &rec, &buf, &err, &err_info, &offset)) {
-        if (!write_record(wc, sf, &rec, ws_buffer_start_ptr(&buf), NULL, 0))
+    fs_read_record_init(&rr);
+    while (fs_wtap_read(wth, &rr, &err, &err_info, &offset)) {
+        if (!write_record(wc, sf, &rr.rec, fs_read_record_data(&rr), NULL, 0))
             goto out_rec;
     }
     if (err != 0) {
@@ -793,8 +791,7 @@ convert_to_pcapng(writer_cache *wc, stream_file *sf)
     ws_debug("converted %s to %s", old_name, sf->name);
     ok = TRUE;
 out_rec:
-    wtap_rec_cleanup(&rec);
-    ws_buffer_free(&buf);
+    fs_read_record_cleanup(&rr);
     wtap_close(wth);
 out_free:
     g_free(base);

@@ -11,6 +11,7 @@
 #include <wireshark.h>
 #include <epan/epan.h>
 #include <epan/packet_info.h>
+#include <epan/frame_data.h>
 #include <epan/proto.h>
 #include <wiretap/wtap.h>
 
@@ -26,6 +27,14 @@ fs_field_value(field_info *fi)
     return &fi->value;
 #endif
 }
+
+/* What a callback Wireshark calls returns for yes or no: gboolean up to
+ * 4.2, C's bool from 4.4 (gcc 14 refuses a mismatched function pointer). */
+#ifdef FS_HAVE_BOOL_CALLBACKS
+typedef bool fs_callback_bool;
+#else
+typedef gboolean fs_callback_bool;
+#endif
 
 /* Name of a capture interface, or NULL when the file does not name it. */
 static inline const char *
@@ -43,24 +52,37 @@ fs_interface_name(const epan_t *epan, guint32 interface_id, guint section)
     return name;
 }
 
-/* Calls fn for every frame number the current frame was reassembled from:
- * a GSList up to 4.2, a GHashTable of frame numbers from 4.4. */
+/* The frame numbers the current frame was reassembled from: a GSList in
+ * packet_info up to 4.2, a GHashTable there, then in frame_data from 4.4. */
+#if defined(FS_HAVE_FD_DEPENDENT_FRAMES)
+#define FS_DEPENDENT_FRAMES(pinfo) ((pinfo)->fd->dependent_frames)
+#else
+#define FS_DEPENDENT_FRAMES(pinfo) ((pinfo)->dependent_frames)
+#endif
+
+static inline gboolean
+fs_has_dependent_frames(const packet_info *pinfo)
+{
+    return FS_DEPENDENT_FRAMES(pinfo) != NULL;
+}
+
 typedef void (*fs_frame_num_fn)(guint32 num, void *user_data);
 
+/* Calls fn for every frame number the current frame was reassembled from. */
 static inline void
 fs_foreach_dependent_frame(const packet_info *pinfo, fs_frame_num_fn fn, void *user_data)
 {
-#ifdef FS_HAVE_DEPENDENT_FRAMES_HASH
+#if defined(FS_HAVE_FD_DEPENDENT_FRAMES) || defined(FS_HAVE_DEPENDENT_FRAMES_HASH)
     GHashTableIter iter;
     gpointer key;
 
-    if (pinfo->dependent_frames == NULL)
+    if (FS_DEPENDENT_FRAMES(pinfo) == NULL)
         return;
-    g_hash_table_iter_init(&iter, pinfo->dependent_frames);
+    g_hash_table_iter_init(&iter, FS_DEPENDENT_FRAMES(pinfo));
     while (g_hash_table_iter_next(&iter, &key, NULL))
         fn(GPOINTER_TO_UINT(key), user_data);
 #else
-    for (GSList *l = pinfo->dependent_frames; l != NULL; l = l->next)
+    for (GSList *l = FS_DEPENDENT_FRAMES(pinfo); l != NULL; l = l->next)
         fn(GPOINTER_TO_UINT(l->data), user_data);
 #endif
 }
@@ -79,6 +101,55 @@ fs_wtap_dump(wtap_dumper *wdh, wtap_rec *rec, const guint8 *data, int *err, gcha
     return ok;
 #else
     return wtap_dump(wdh, rec, data, err, err_info);
+#endif
+}
+
+/* A record read back with wtap_read(): 4.6 keeps its bytes in the record's
+ * own buffer, earlier versions in a Buffer beside it. */
+typedef struct {
+    wtap_rec rec;
+#ifndef FS_HAVE_WTAP_REC_DATA
+    Buffer buf;
+#endif
+} fs_read_record;
+
+static inline void
+fs_read_record_init(fs_read_record *r)
+{
+#ifdef FS_HAVE_WTAP_REC_DATA
+    wtap_rec_init(&r->rec, 1514);
+#else
+    wtap_rec_init(&r->rec);
+    ws_buffer_init(&r->buf, 1514);
+#endif
+}
+
+static inline gboolean
+fs_wtap_read(wtap *wth, fs_read_record *r, int *err, gchar **err_info, gint64 *offset)
+{
+#ifdef FS_HAVE_WTAP_REC_DATA
+    return wtap_read(wth, &r->rec, err, err_info, offset);
+#else
+    return wtap_read(wth, &r->rec, &r->buf, err, err_info, offset);
+#endif
+}
+
+static inline const guint8 *
+fs_read_record_data(fs_read_record *r)
+{
+#ifdef FS_HAVE_WTAP_REC_DATA
+    return ws_buffer_start_ptr(&r->rec.data);
+#else
+    return ws_buffer_start_ptr(&r->buf);
+#endif
+}
+
+static inline void
+fs_read_record_cleanup(fs_read_record *r)
+{
+    wtap_rec_cleanup(&r->rec);
+#ifndef FS_HAVE_WTAP_REC_DATA
+    ws_buffer_free(&r->buf);
 #endif
 }
 
