@@ -319,3 +319,8 @@ def test_install_into_the_personal_plugin_folder(workdir):
         cmd = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"] + cmd
     listed = subprocess.run(cmd, env=env, capture_output=True, text=True).stdout
     assert so in listed, listed
+    # The uninstall README gives.
+    subprocess.run(["bash", "-c", "xargs rm < install_manifest.txt"], cwd=BUILD, check=True)
+    assert not os.path.exists(so)
+    listed = subprocess.run(cmd, env=env, capture_output=True, text=True).stdout
+    assert "flowsplit" not in listed, listed
