@@ -5,7 +5,8 @@
 # tshark and the Wireshark development files, a C toolchain and CMake, and
 # the test tools (Debian's python3-pytest, tcpdump; for the GUI test
 # Wireshark itself, Xvfb, xdotool, xclip and ImageMagick's import for
-# screenshots). Uses sudo when not root.
+# screenshots; debootstrap for the chroots of tests/other-versions). Uses
+# sudo when not root.
 set -euo pipefail
 
 SUDO=""
@@ -20,4 +21,5 @@ $SUDO apt-get install -y --no-install-recommends \
     tshark wireshark-dev libwireshark-dev libwiretap-dev libwsutil-dev \
     cmake make gcc libc6-dev pkg-config \
     python3 python3-pytest tcpdump util-linux \
-    wireshark-qt xvfb xdotool xclip imagemagick fonts-dejavu-core
+    wireshark-qt xvfb xdotool xclip imagemagick fonts-dejavu-core \
+    debootstrap
