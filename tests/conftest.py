@@ -232,6 +232,24 @@ def split(capture, out, *options, ulimit_n=None):
     return tshark(args, ulimit_n=ulimit_n)
 
 
+@functools.lru_cache(maxsize=None)
+def tshark_version():
+    """(major, minor) of the tshark the tests run."""
+    out = subprocess.run(["tshark", "--version"], capture_output=True, text=True).stdout
+    m = re.search(r"TShark \(Wireshark\) (\d+)\.(\d+)", out)
+    return int(m.group(1)), int(m.group(2))
+
+
+def fraction_ns(frac):
+    """Nanoseconds of the fraction tshark prints after the seconds of a time:
+    digits, at least 9 (4.0 prints 10 for an invalid time stamp whose
+    fraction is 1 s or more, which 4.4 prints as "(1000000000 nanosec")."""
+    m = re.match(r"^\((\d+) nanosec", frac)
+    if m:
+        return int(m.group(1))
+    return int(frac.ljust(9, "0"))
+
+
 class Oracle:
     """What tshark says of a capture: each frame's digest, and each stream's frames."""
 
@@ -247,6 +265,7 @@ class Oracle:
         self.returncode = proc.returncode
         self.digest = {}
         self.streams = {}           # stream -> sorted frame numbers
+        own = {}                    # stream -> frames that carry it themselves
         self.first = {}             # stream -> (srcport, dstport, flags) of its first frame
         for line in proc.stdout.splitlines():
             col = line.split("\t")
@@ -258,7 +277,7 @@ class Oracle:
             # (10 for an invalid time stamp whose fraction is >= 1 s).
             ts = None       # a record without a time stamp (a whole file read as one frame)
             if col[4]:
-                ts = int(sec) * 10**9 + int(frac.ljust(9, "0")) * (-1 if sec.startswith("-") else 1)
+                ts = int(sec) * 10**9 + fraction_ns(frac) * (-1 if sec.startswith("-") else 1)
             comments = ",".join(c for c in col[8].split("\x1f") if c)
             self.digest[num] = (ts, int(col[5]), int(col[6]), col[7], comments)
             streams = [int(s) for s in col[1].split("\x1f") if s]
@@ -267,10 +286,13 @@ class Oracle:
             for k, s in enumerate(streams):
                 members = self.streams.setdefault(s, set())
                 members.add(num)
+                own.setdefault(s, set()).add(num)
                 members.update(frags)
                 if s not in self.first and k < len(sports) and sports[k] and dports[k]:
                     self.first[s] = (int(sports[k]), int(dports[k]), int(flags[k], 16) if k < len(flags) and flags[k] else 0)
         self.streams = {s: sorted(m) for s, m in self.streams.items()}
+        # The earlier IP fragments a stream's segments were reassembled from.
+        self.fragments_only = {s: set(m) - own.get(s, set()) for s, m in self.streams.items()}
 
     def expected(self, stream):
         return [self.digest[n] for n in self.streams[stream]]
@@ -403,7 +425,7 @@ class IndexOracle:
                 continue
             num = int(col[0][0])
             sec, _, frac = col[2][0].partition(".")
-            ts = int(sec) * 10**9 + int(frac.ljust(9, "0"))
+            ts = int(sec) * 10**9 + fraction_ns(frac)
             streams = [int(s) for s in col[3]]
             ips = list(zip(col[7], col[8])) + list(zip(col[9], col[10]))
             frame = {"num": num, "len": int(col[1][0]), "ts": ts, "streams": streams, "layers": None,
@@ -499,7 +521,7 @@ def index_oracle(capture):
 
 def parse_time(text):
     sec, _, frac = text.partition(".")
-    return int(sec) * 10**9 + int(frac.ljust(9, "0"))
+    return int(sec) * 10**9 + fraction_ns(frac)
 
 
 def read_index(out):

@@ -8,7 +8,7 @@ import pytest
 
 import capfile
 from conftest import (bundled_captures, capinfos_all, capture_id, check_membership, oracle,
-                      public_captures, scratch, split, split_files, stderr_lines, tshark)
+                      public_captures, scratch, split, split_files, stderr_lines, tshark, tshark_version)
 
 CAPTURES = bundled_captures() + public_captures()
 
@@ -73,9 +73,20 @@ def test_reference_exports(capture):
         assert p.returncode == o.returncode, p.stderr
         want = capfile.read(ref)
         got = capfile.read(os.path.join(out, files[s]))
+        if tshark_version() >= (4, 4) and len(want) < len(got):
+            # tshark -2 -Y -w of 4.4 and later leaves out the earlier IP
+            # fragments of a reassembled segment, which 4.0 writes and
+            # ip.fragment names; the split keeps them on every version.
+            # Everything else must agree.
+            keep = [i for i, n in enumerate(o.streams[s]) if n not in o.fragments_only[s]]
+            assert len(keep) == len(want), "stream %d: tshark -Y -w left out more than fragments" % s
+            got = [got[i] for i in keep]
+            listed = [o.expected(s)[i] for i in keep]
+        else:
+            listed = o.expected(s)
         assert [r.digest() for r in got] == [r.digest() for r in want], "stream %d differs from tshark -Y -w" % s
         assert [r.linktype for r in got] == [r.linktype for r in want], "stream %d: link types differ" % s
-        assert [r.digest() for r in want] == o.expected(s), "the listing disagrees with tshark -w for %d" % s
+        assert [r.digest() for r in want] == listed, "the listing disagrees with tshark -w for %d" % s
 
 
 _FRAG_CACHE = {}
