@@ -26,7 +26,6 @@
 
 #include "intake.h"
 #include "options.h"
-#include "stream_select.h"
 
 enum { EXPORT_ALL, EXPORT_DISPLAYED };
 enum { FIELD_FOLDER, FIELD_FORMAT, FIELD_STREAMS, FIELD_REPLACE, FIELD_COUNT };
@@ -129,53 +128,35 @@ remember_answers(const char *folder, gint format, gint streams)
     g_free(pf_path);
 }
 
-/* The streams the display filter selects, by a first retap; NULL with
- * *error when the filter is not valid. An empty filter selects all. */
-static gboolean
-select_displayed(const funnel_ops_t *ops, GHashTable **selection, char **error)
-{
-    const char *filter = ops->get_filter(ops->ops_id);
-    stream_select *sel;
-
-    *selection = NULL;
-    if (filter == NULL || filter[0] == '\0')
-        return TRUE;
-    sel = stream_select_new(filter, error);
-    if (sel == NULL)
-        return FALSE;
-    ops->retap_packets(ops->ops_id);
-    *selection = stream_select_finish(sel);
-    return TRUE;
-}
-
 /* Splits the open capture into opts->out_dir; the text for the result
- * window. */
+ * window. Displayed streams are select= with the display filter (an empty
+ * filter selects all): one retap, the same code as tshark's split. */
 static char *
 run_export(const funnel_ops_t *ops, const flowsplit_options *opts, gint streams)
 {
-    GHashTable *selection = NULL;
+    flowsplit_options run_opts;
+    const char *filter = ops->get_filter(ops->ops_id);
     split_session *s;
     char *error = NULL;
     char *summary, *text;
     gboolean ok;
 
-    if (streams == EXPORT_DISPLAYED && !select_displayed(ops, &selection, &error)) {
-        text = g_strdup_printf("Nothing was exported.\n\n%s\n", error);
-        g_free(error);
-        return text;
-    }
-    s = intake_session_new(opts, &error);
+    options_copy(&run_opts, opts);
+    if (streams == EXPORT_DISPLAYED && filter != NULL && filter[0] != '\0')
+        run_opts.select = g_strdup(filter);
+    s = intake_session_new(&run_opts, &error);
     if (s == NULL || !intake_register(s, &error)) {
-        text = g_strdup_printf("Nothing was exported.\n\n%s\n\nIn the dialog: choose another folder, or answer "
-                               "yes to \"Replace an earlier split\".\n", error);
+        if (s == NULL && run_opts.select != NULL && g_str_has_prefix(error, "flowsplit: the display filter"))
+            text = g_strdup_printf("Nothing was exported.\n\n%s\n", error);
+        else
+            text = g_strdup_printf("Nothing was exported.\n\n%s\n\nIn the dialog: choose another folder, or answer "
+                                   "yes to \"Replace an earlier split\".\n", error);
         g_free(error);
-        if (selection != NULL)
-            g_hash_table_unref(selection);
         intake_session_free(s);
+        options_clear(&run_opts);
         return text;
     }
-    if (selection != NULL)
-        intake_select_streams(s, selection);
+    options_clear(&run_opts);
     ops->retap_packets(ops->ops_id);
     ok = intake_finish(s);
     summary = intake_summary(s);

@@ -39,7 +39,9 @@
 #include "frame_queue.h"
 #include "outdir.h"
 #include "stream_index.h"
+#include "stream_list.h"
 #include "stream_name.h"
+#include "stream_select.h"
 #include "writer_cache.h"
 #include "ws_compat.h"
 
@@ -94,6 +96,8 @@ struct split_session {
     frame_queue *fq;
     GPtrArray *streams;     /* flow_stream *, indexed by tcp.stream */
     GHashTable *selection;  /* the tcp.stream values to split; NULL: all */
+    stream_list *list;      /* streams=LIST; NULL: all */
+    stream_select *select;  /* select=FILTER: which streams have a matching frame; NULL: all */
     guint n_streams;        /* selected streams seen */
     GArray *frame_streams;  /* scratch: the current frame's streams */
     GArray *frame_layers;   /* tcp_layer of the current frame, from the tcp tap */
@@ -140,13 +144,28 @@ split_session *
 intake_session_new(const flowsplit_options *opts, char **error)
 {
     split_session *s;
-    int dir_fd = outdir_prepare(opts->out_dir, opts->replace, error);
+    stream_list *list = NULL;
+    stream_select *select = NULL;
+    int dir_fd;
 
-    if (dir_fd < 0)
+    /* Every option is checked before the folder is touched. */
+    if (opts->streams != NULL && (list = stream_list_parse(opts->streams, error)) == NULL)
         return NULL;
+    if (opts->select != NULL && (select = stream_select_new(opts->select, error)) == NULL) {
+        stream_list_free(list);
+        return NULL;
+    }
+    dir_fd = outdir_prepare(opts->out_dir, opts->replace, error);
+    if (dir_fd < 0) {
+        stream_list_free(list);
+        if (select != NULL)
+            stream_select_free(select);
+        return NULL;
+    }
     s = g_new0(split_session, 1);
-    s->opts = *opts;
-    s->opts.out_dir = g_strdup(opts->out_dir);
+    options_copy(&s->opts, opts);
+    s->list = list;
+    s->select = select;
     s->dir_fd = dir_fd;
     s->wc = writer_cache_new(dir_fd, opts->out_dir, opts->format,
                              opts->max_open > 0 ? opts->max_open : options_default_max_open(),
@@ -174,7 +193,8 @@ stream_create(split_session *s, guint32 index, const address *src, guint16 sport
     gboolean syn_ack = (tcp_flags & TH_SYN) && (tcp_flags & TH_ACK);
 
     stream_facts_init(&st->facts, src, sport, dst, dport);
-    st->selected = s->selection == NULL || g_hash_table_contains(s->selection, GUINT_TO_POINTER(index));
+    st->selected = (s->selection == NULL || g_hash_table_contains(s->selection, GUINT_TO_POINTER(index)))
+                   && (s->list == NULL || stream_list_contains(s->list, index));
     if (s->opts.files && st->selected) {
         char *name = syn_ack ? stream_file_name(index, dst, dport, src, sport)
                              : stream_file_name(index, src, sport, dst, dport);
@@ -600,6 +620,26 @@ index_row(guint32 stream, const stream_facts **facts, const char **file_name, vo
     return TRUE;
 }
 
+/* select=: the streams none of whose frames matched leave no file and no
+ * row. Their files were written like the others (a stream's match may come
+ * with its last frame) and are removed now. */
+static void
+drop_unmatched(split_session *s)
+{
+    GHashTable *matched = stream_select_streams(s->select);
+
+    for (guint i = 0; i < s->streams->len; i++) {
+        flow_stream *st = g_ptr_array_index(s->streams, i);
+
+        if (st == NULL || !st->selected || g_hash_table_contains(matched, GUINT_TO_POINTER(i)))
+            continue;
+        st->selected = FALSE;
+        s->n_streams--;
+        if (st->file != NULL && !writer_cache_remove(s->wc, st->file))
+            return;
+    }
+}
+
 gboolean
 intake_finish(split_session *s)
 {
@@ -613,6 +653,8 @@ intake_finish(split_session *s)
     }
     if (!writer_cache_close_all(s->wc))
         s->failed = TRUE;
+    if (!s->failed && s->select != NULL)
+        drop_unmatched(s);
     if (writer_cache_error(s->wc) != NULL)
         s->failed = TRUE;
     if (!s->failed && s->opts.index) {
@@ -702,6 +744,9 @@ intake_session_free(split_session *s)
         remove_tap_listener(s);
     }
     intake_finish(s);
+    if (s->select != NULL)
+        stream_select_free(s->select);
+    stream_list_free(s->list);
     writer_cache_free(s->wc);
     frame_queue_free(s->fq);
     for (guint i = 0; i < s->streams->len; i++)

@@ -15,7 +15,9 @@
 
 #include <epan/ex-opt.h>
 
-#define OPTIONS_VALID_KEYS "out, format, max_open, buffer_mb, replace, index, files, idle"
+#include "stream_list.h"
+
+#define OPTIONS_VALID_KEYS "out, format, max_open, buffer_mb, replace, index, files, idle, streams, select"
 #define OPTIONS_DEFAULT_BUFFER_MB 32
 #define OPTIONS_DEFAULT_IDLE 60
 #define OPTIONS_MAX_IDLE 86400
@@ -93,6 +95,26 @@ parse_one(flowsplit_options *opts, const char *key, const char *value, char **er
         return parse_yes_no(key, value, &opts->files, error);
     if (strcmp(key, "idle") == 0)
         return parse_count(key, value, 0, OPTIONS_MAX_IDLE, &opts->idle, error);
+    if (strcmp(key, "streams") == 0) {
+        stream_list *list = stream_list_parse(value, error);
+        if (list == NULL)
+            return FALSE;
+        stream_list_free(list);
+        g_free(opts->streams);
+        opts->streams = g_strdup(value);
+        return TRUE;
+    }
+    if (strcmp(key, "select") == 0) {
+        /* The filter is compiled when the split starts (display filters
+         * do not work yet while options are read). */
+        if (*value == '\0') {
+            *error = g_strdup("flowsplit: select needs a display filter, e.g. -X 'flowsplit:select=http.host == \"x\"'");
+            return FALSE;
+        }
+        g_free(opts->select);
+        opts->select = g_strdup(value);
+        return TRUE;
+    }
 
     *error = g_strdup_printf("flowsplit: unknown option \"%s\"; valid keys: " OPTIONS_VALID_KEYS
                              " (e.g. -X flowsplit:out=DIR)", key);
@@ -184,9 +206,20 @@ options_parse_command_line(flowsplit_options *opts, char **error)
 }
 
 void
+options_copy(flowsplit_options *dst, const flowsplit_options *src)
+{
+    *dst = *src;
+    dst->out_dir = g_strdup(src->out_dir);
+    dst->streams = g_strdup(src->streams);
+    dst->select = g_strdup(src->select);
+}
+
+void
 options_clear(flowsplit_options *opts)
 {
     g_free(opts->out_dir);
+    g_free(opts->streams);
+    g_free(opts->select);
     memset(opts, 0, sizeof *opts);
 }
 

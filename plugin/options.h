@@ -23,6 +23,8 @@ typedef struct {
     gboolean index;     /* index=yes|no: write DIR/streams.csv */
     gboolean files;     /* files=yes|no: write the stream files */
     guint idle;         /* idle=SECONDS: live capture closes a file this long without frames; 0 never */
+    char *streams;      /* streams=LIST: only these streams (stream_list.h); NULL: all */
+    char *select;       /* select=FILTER: only streams with a frame that matches; NULL: all */
 } flowsplit_options;
 
 /* Reads every "-X flowsplit:..." option tshark or Wireshark was given.
@@ -32,6 +34,9 @@ gboolean options_parse_command_line(flowsplit_options *opts, char **error);
 /* The same for a list of "KEY=VALUE[,KEY=VALUE...]" strings. */
 gboolean options_parse_strings(flowsplit_options *opts, const char *const *items, guint n_items,
                                char **error);
+
+/* A deep copy: dst owns its strings. */
+void options_copy(flowsplit_options *dst, const flowsplit_options *src);
 
 void options_clear(flowsplit_options *opts);
 

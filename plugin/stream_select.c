@@ -58,11 +58,15 @@ stream_select_new(const char *filter, char **error)
 }
 
 GHashTable *
-stream_select_finish(stream_select *sel)
+stream_select_streams(const stream_select *sel)
 {
-    GHashTable *streams = sel->streams;
+    return sel->streams;
+}
 
+void
+stream_select_free(stream_select *sel)
+{
     remove_tap_listener(sel);
+    g_hash_table_unref(sel->streams);
     g_free(sel);
-    return streams;
 }

@@ -14,8 +14,12 @@ typedef struct stream_select stream_select;
  * message in *error (g_free it) when the filter does not compile. */
 stream_select *stream_select_new(const char *filter, char **error);
 
-/* Stops listening; returns the tcp.stream values of every frame that
- * matched (GUINT_TO_POINTER keys; the caller owns the set). */
-GHashTable *stream_select_finish(stream_select *sel);
+/* The tcp.stream values of every frame that matched so far
+ * (GUINT_TO_POINTER keys), owned by sel. */
+GHashTable *stream_select_streams(const stream_select *sel);
+
+/* Stops listening (remove_tap_listener: never while tshark frees its
+ * listeners at exit) and frees sel. */
+void stream_select_free(stream_select *sel);
 
 #endif /* FLOWSPLIT_STREAM_SELECT_H */

@@ -81,6 +81,8 @@ struct stream_file {
     pending_chain chain;    /* bytes waiting in the arena */
     guint64 open_seq;       /* when it was last opened, for closing order */
     gint64 last_frame_at;   /* writer_cache.clock at its last frame */
+    guint64 frames;         /* frames written to it */
+    guint64 bytes;          /* their bytes */
     gint64 ended_at;        /* writer_cache.clock when its stream ended */
     fs_format format;       /* may turn from pcap to pcapng */
     guint8 created;         /* exists on disk */
@@ -89,6 +91,7 @@ struct stream_file {
     guint8 part;            /* wiretap pcap: dumper writes NAME.part */
     guint8 ended;           /* stream closed by FIN/RST: close first */
     guint8 dirty;           /* in writer_cache.dirty */
+    guint8 converted;       /* a pcap file rewritten as pcapng */
 };
 
 struct writer_cache {
@@ -788,6 +791,7 @@ convert_to_pcapng(writer_cache *wc, stream_file *sf)
     }
     wc->stats.files--;      /* the same stream's file, counted once */
     wc->stats.converted++;
+    sf->converted = TRUE;
     ws_debug("converted %s to %s", old_name, sf->name);
     ok = TRUE;
 out_rec:
@@ -856,6 +860,8 @@ writer_cache_write(writer_cache *wc, stream_file *sf, const frame_record *fr)
     if (idx < 0 || !write_record(wc, sf, fr->rec, fr->data, fr->block, idx))
         return FALSE;
     sf->last_frame_at = wc->clock;
+    sf->frames++;
+    sf->bytes += fr->rec->rec_header.packet_header.caplen;
     wc->stats.frames++;
     wc->stats.bytes += fr->rec->rec_header.packet_header.caplen;
     return TRUE;
@@ -912,6 +918,25 @@ writer_cache_tick(writer_cache *wc, gint64 now, gint64 linger, gint64 idle)
     }
     g_ptr_array_free(due, TRUE);
     return ok;
+}
+
+gboolean
+writer_cache_remove(writer_cache *wc, stream_file *sf)
+{
+    if (!sf->created)
+        return TRUE;
+    if (!close_file(wc, sf, "closed"))
+        return FALSE;
+    if (unlinkat(wc->dir_fd, sf->name, 0) != 0)
+        return set_errno_error(wc, "remove", sf->name);
+    ws_debug("removed %s", sf->name);
+    sf->created = FALSE;
+    wc->stats.files--;
+    wc->stats.frames -= sf->frames;
+    wc->stats.bytes -= sf->bytes;
+    if (sf->converted)
+        wc->stats.converted--;
+    return TRUE;
 }
 
 /* After a failed write, a file may be short of a record or empty: cut each

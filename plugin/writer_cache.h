@@ -62,6 +62,10 @@ gboolean writer_cache_tick(writer_cache *wc, gint64 now, gint64 linger, gint64 i
  * left is cut back to its last complete record, and empty ones removed. */
 gboolean writer_cache_close_all(writer_cache *wc);
 
+/* Removes the stream's file and takes its frames out of the counts. Call
+ * it after writer_cache_close_all(). FALSE when the split failed. */
+gboolean writer_cache_remove(writer_cache *wc, stream_file *sf);
+
 /* The first error, one line naming the file and the cause; or NULL. */
 const char *writer_cache_error(const writer_cache *wc);
 

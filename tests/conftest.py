@@ -317,12 +317,14 @@ def split_files(out):
     return files
 
 
-def check_membership(capture, out, fmt="pcapng"):
-    """Every stream of the capture has exactly its file, holding exactly the frames
-    tshark -2 assigns it (and their fragments), in capture order."""
+def check_membership(capture, out, fmt="pcapng", only=None):
+    """Every stream of the capture (or of the set only) has exactly its file,
+    holding exactly the frames tshark -2 assigns it (and their fragments), in
+    capture order."""
     o = oracle(capture)
     files = split_files(out)
-    assert sorted(files) == sorted(o.streams), "streams with files differ from tshark's tcp.stream values"
+    want = sorted(o.streams) if only is None else sorted(set(only))
+    assert sorted(files) == want, "streams with files differ from tshark's tcp.stream values"
     for stream, name in files.items():
         path = os.path.join(out, name)
         records = capfile.read(path)

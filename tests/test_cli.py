@@ -50,6 +50,10 @@ BAD_OPTIONS = [
     (["replace=maybe"], "replace", "yes, no"),
     (["idle=-1"], "idle", "whole number from 0 to 86400"),
     (["idle=1m"], "idle", "whole number from 0 to 86400"),
+    (["streams=5-2"], "streams", "N, N-M or N-"),
+    (["streams=x"], "streams", "N, N-M or N-"),
+    (["streams="], "streams", "streams=0-99"),
+    (["select="], "select", "display filter"),
     (["justaword"], "justaword", "KEY=VALUE"),
 ]
 
