@@ -32,6 +32,9 @@ def test_plugin_is_listed_with_its_version():
     rows = [l.split() for l in proc.stdout.splitlines() if l.startswith("flowsplit.so")]
     assert rows, proc.stdout
     assert rows[0][1] == project_version()
+    # 4.0 says what it registered; from 4.2 on the loader asks
+    # plugin_describe(), without which it would say "unknown".
+    assert rows[0][2] == "dissector", rows[0]
 
 
 def test_without_options_nothing_is_written(workdir):
