@@ -177,7 +177,8 @@ def folder_bytes(out):
     return contents
 
 
-@pytest.mark.skipif(SANITIZED, reason="determinism is the normal build's to show; saves the sanitizer pass time")
+@pytest.mark.skipif(SANITIZED or bool(os.environ.get("FLOWSPLIT_SKIP_TWO_RUNS")),
+                    reason="determinism is the normal build's to show (saves the other passes' time)")
 @pytest.mark.parametrize("capture", CAPTURES, ids=capture_id)
 def test_two_runs_write_the_same_bytes(capture):
     """Names and contents are deterministic: a second split of the same input
