@@ -95,7 +95,6 @@ struct split_session {
     writer_cache *wc;
     frame_queue *fq;
     GPtrArray *streams;     /* flow_stream *, indexed by tcp.stream */
-    GHashTable *selection;  /* the tcp.stream values to split; NULL: all */
     stream_list *list;      /* streams=LIST; NULL: all */
     stream_select *select;  /* select=FILTER: which streams have a matching frame; NULL: all */
     guint n_streams;        /* selected streams seen */
@@ -193,8 +192,7 @@ stream_create(split_session *s, guint32 index, const address *src, guint16 sport
     gboolean syn_ack = (tcp_flags & TH_SYN) && (tcp_flags & TH_ACK);
 
     stream_facts_init(&st->facts, src, sport, dst, dport);
-    st->selected = (s->selection == NULL || g_hash_table_contains(s->selection, GUINT_TO_POINTER(index)))
-                   && (s->list == NULL || stream_list_contains(s->list, index));
+    st->selected = s->list == NULL || stream_list_contains(s->list, index);
     if (s->opts.files && st->selected) {
         char *name = syn_ack ? stream_file_name(index, dst, dport, src, sport)
                              : stream_file_name(index, src, sport, dst, dport);
@@ -684,14 +682,6 @@ intake_tick(split_session *s)
 }
 
 void
-intake_select_streams(split_session *s, GHashTable *streams)
-{
-    if (s->selection != NULL)
-        g_hash_table_unref(s->selection);
-    s->selection = streams;
-}
-
-void
 intake_set_done_callback(split_session *s, intake_done_fn done, void *user_data)
 {
     s->done = done;
@@ -752,8 +742,6 @@ intake_session_free(split_session *s)
     for (guint i = 0; i < s->streams->len; i++)
         stream_free(g_ptr_array_index(s->streams, i));
     g_ptr_array_free(s->streams, TRUE);
-    if (s->selection != NULL)
-        g_hash_table_unref(s->selection);
     g_array_free(s->frame_streams, TRUE);
     g_array_free(s->frame_layers, TRUE);
     g_array_free(s->ip_completing_deps, TRUE);

@@ -32,11 +32,6 @@ gboolean intake_finish(split_session *s);
  * datagram completing is given up. FALSE when the split has failed. */
 gboolean intake_tick(split_session *s);
 
-/* Splits only the streams whose tcp.stream is a key of streams (a set of
- * GUINT_TO_POINTER values; the session takes it over): the others get no
- * file and no row in the index. Call it before the first frame. */
-void intake_select_streams(split_session *s, GHashTable *streams);
-
 /* Called by Wireshark's tap machinery when a listener is removed or at
  * exit, after the last frame. */
 typedef void (*intake_done_fn)(split_session *s, void *user_data);
