@@ -24,7 +24,7 @@ import pytest
 
 import capfile
 from conftest import (AS_ROOT, capinfos_all, generated_capture, note_sanitizer_stderr, oracle, read_index,
-                      split_files, tshark_command)
+                      split_files, summary_line, tshark_command)
 
 pytestmark = pytest.mark.skipif(not AS_ROOT, reason="live capture here needs root (dumpcap's capabilities)")
 
@@ -66,7 +66,10 @@ class Capture:
         self.reader.join(timeout=10)
         return self.proc.returncode
 
+    @property
     def stderr(self):
+        """What it printed so far, as a CompletedProcess's stderr (so that
+        conftest's summary_line reads it too)."""
         return "\n".join(self.lines)
 
 
@@ -233,10 +236,10 @@ def test_live_capture_splits_as_the_recording(workdir, signum):
         status = live.stop(signum)
         recording.stop()
         server.close()
-    note_sanitizer_stderr(live.stderr())
+    note_sanitizer_stderr(live.stderr)
 
-    assert status == 0, live.stderr()
-    assert "split incomplete" not in summary_line_of(live)
+    assert status == 0, live.stderr
+    assert "split incomplete" not in summary_line(live)
 
     # What was read while the capture ran is what the finished split holds.
     for name, got in ended.items():
@@ -244,7 +247,7 @@ def test_live_capture_splits_as_the_recording(workdir, signum):
     final_long = records(os.path.join(out, long_name))
     assert final_long[:len(idle_part)] == idle_part and len(final_long) > len(idle_part)
     assert final_long == long_done, "the frames behind an IP fragment were held until the end"
-    assert "1 IP fragment of no complete datagram skipped" in summary_line_of(live)
+    assert "1 IP fragment of no complete datagram skipped" in summary_line(live)
 
     # The split is what tshark -2 says of the frames tshark dissected, to
     # the nanosecond...
@@ -273,13 +276,7 @@ def capture_file_of(capture):
     for line in capture.lines:
         if "File:" in line:
             return line.split("File:", 1)[1].strip().strip('"')
-    raise AssertionError("no capture file named:\n" + capture.stderr())
-
-
-def summary_line_of(capture):
-    lines = [l for l in capture.lines if l.startswith("flowsplit: ") and " streams, " in l]
-    assert len(lines) == 1, capture.stderr()
-    return lines[0]
+    raise AssertionError("no capture file named:\n" + capture.stderr)
 
 
 @pytest.fixture(scope="module")
@@ -301,9 +298,9 @@ def test_interrupted_read_leaves_valid_files(workdir, large_capture, signum):
         assert reading.proc.poll() is None, "tshark ended before it could be interrupted"
         time.sleep(0.05)
     status = reading.stop(signum)
-    note_sanitizer_stderr(reading.stderr())
+    note_sanitizer_stderr(reading.stderr)
     unplugged = tshark_interrupt_status(large_capture, signum)
-    assert status == unplugged, reading.stderr()
+    assert status == unplugged, reading.stderr
 
     o = oracle(large_capture)
     files = split_files(out)
