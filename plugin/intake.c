@@ -20,6 +20,12 @@
  * (stream_index.c). A TCP header with a bad length, or one cut short, never
  * reaches the tcp tap: its frame's own addresses stand in.
  *
+ * With proto=udp (dccp) the same holds for udp.stream (dccp.stream), with
+ * a listener on the `udp` (`dccp`) tap for the endpoints. Streams are kept per transport, each
+ * numbered as Wireshark numbers it; inside the split every stream also has
+ * an id of its own (the order it was first seen), which is what the frame
+ * queue and the writer carry.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #define WS_LOG_DOMAIN "flowsplit"
@@ -33,7 +39,9 @@
 #include <epan/epan_dissect.h>
 #include <epan/tap.h>
 #include <epan/dissectors/packet-ip.h>
+#include <epan/dissectors/packet-dccp.h>
 #include <epan/dissectors/packet-tcp.h>
+#include <epan/dissectors/packet-udp.h>
 #include <wsutil/wslog.h>
 
 #include "frame_queue.h"
@@ -68,25 +76,41 @@
 #define INTAKE_IP_MF 0x2000
 #define INTAKE_IP_OFFSET 0x1FFF
 
-/* What the split knows of one TCP stream. */
+/* What the split knows of one stream. */
 typedef struct {
     stream_file *file;      /* NULL with files=no, or when not selected */
     stream_facts facts;
+    fs_transport transport;
+    guint32 index;          /* tcp.stream or udp.stream */
+    guint32 id;             /* the split's own number: the order streams were first seen */
     gboolean selected;      /* written and indexed */
 } flow_stream;
 
-/* One TCP layer of the current frame, as the tcp tap saw it. */
+/* One TCP or UDP layer of the current frame, as its tap saw it. */
 typedef struct {
-    guint32 stream;
+    fs_transport transport;
+    guint32 index;
     gboolean from_a;
-    guint16 flags;
-} tcp_layer;
+    guint16 flags;          /* TCP flags; 0 for the others */
+} transport_layer;
 
-enum { HF_TCP_STREAM, HF_TCP, HF_IPV6_FRAG_OFFSET, HF_IPV6_FRAG_MORE, HF_TLS_TYPE, HF_TLS_SNI, HF_TLS_ALPN,
-       HF_TLS_JA3, HF_COUNT };
+enum { HF_TCP, HF_IPV6_FRAG_OFFSET, HF_IPV6_FRAG_MORE, HF_TLS_TYPE, HF_TLS_SNI, HF_TLS_ALPN, HF_TLS_JA3, HF_COUNT };
 static const char *const intake_fields[HF_COUNT] = {
-    "tcp.stream", "tcp", "ipv6.fraghdr.offset", "ipv6.fraghdr.more", "tls.handshake.type",
+    "tcp", "ipv6.fraghdr.offset", "ipv6.fraghdr.more", "tls.handshake.type",
     "tls.handshake.extensions_server_name", "tls.handshake.extensions_alpn_str", "tls.handshake.ja3"
+};
+
+/* The order the frame's streams are collected in: the transports that ride
+ * on others first, so that in the usual tunnels (TCP in VXLAN, in GRE over
+ * UDP) the frame's last stream is the innermost. */
+static const fs_transport collect_order[FS_TRANSPORT_COUNT] = {
+    FS_TRANSPORT_UDP, FS_TRANSPORT_DCCP, FS_TRANSPORT_TCP
+};
+
+/* Which transport a ClientHello in the frame belongs to: the first of these
+ * the frame has a stream of. */
+static const fs_transport tls_owner_order[FS_TRANSPORT_COUNT] = {
+    FS_TRANSPORT_TCP, FS_TRANSPORT_UDP, FS_TRANSPORT_DCCP
 };
 
 struct split_session {
@@ -94,15 +118,18 @@ struct split_session {
     int dir_fd;
     writer_cache *wc;
     frame_queue *fq;
-    GPtrArray *streams;     /* flow_stream *, indexed by tcp.stream */
+    GPtrArray *streams[FS_TRANSPORT_COUNT];  /* flow_stream *, indexed by tcp.stream, udp.stream */
+    GPtrArray *by_id;       /* the same flow_streams, indexed by their id (owns them) */
     stream_list *list;      /* streams=LIST; NULL: all */
     stream_select *select;  /* select=FILTER: which streams have a matching frame; NULL: all */
     guint n_streams;        /* selected streams seen */
-    GArray *frame_streams;  /* scratch: the current frame's streams */
-    GArray *frame_layers;   /* tcp_layer of the current frame, from the tcp tap */
+    GArray *frame_streams;  /* scratch: the current frame's streams (ids) */
+    GArray *frame_layers;   /* transport_layer of the current frame, from the tcp and udp taps */
     guint32 layers_frame;   /* the frame frame_layers belongs to */
     int hf[HF_COUNT];
-    int tcp_key;            /* address of this is the tcp listener's key */
+    int hf_stream[FS_TRANSPORT_COUNT];      /* tcp.stream, udp.stream, dccp.stream */
+    int tap_key[FS_TRANSPORT_COUNT];    /* address of tap_key[t]: the key of transport t's tap listener */
+    gboolean tap_registered[FS_TRANSPORT_COUNT];
     int ip_key;             /* and of this the ip listener's */
     guint32 ip_held_frame;  /* the last frame the ip tap held as a fragment */
     guint32 ip_completing_frame;  /* an IPv4 fragment that completes a datagram: */
@@ -150,7 +177,7 @@ intake_session_new(const flowsplit_options *opts, char **error)
     /* Every option is checked before the folder is touched. */
     if (opts->streams != NULL && (list = stream_list_parse(opts->streams, error)) == NULL)
         return NULL;
-    if (opts->select != NULL && (select = stream_select_new(opts->select, error)) == NULL) {
+    if (opts->select != NULL && (select = stream_select_new(opts->select, opts->transports, error)) == NULL) {
         stream_list_free(list);
         return NULL;
     }
@@ -169,38 +196,51 @@ intake_session_new(const flowsplit_options *opts, char **error)
     s->wc = writer_cache_new(dir_fd, opts->out_dir, opts->format,
                              opts->max_open > 0 ? opts->max_open : options_default_max_open(),
                              (gsize)opts->buffer_mb * 1024 * 1024);
-    s->streams = g_ptr_array_new();
+    for (int t = 0; t < FS_TRANSPORT_COUNT; t++)
+        s->streams[t] = g_ptr_array_new();
+    s->by_id = g_ptr_array_new();
     s->frame_streams = g_array_new(FALSE, FALSE, sizeof(guint32));
-    s->frame_layers = g_array_new(FALSE, FALSE, sizeof(tcp_layer));
+    s->frame_layers = g_array_new(FALSE, FALSE, sizeof(transport_layer));
     s->ip_completing_deps = g_array_new(FALSE, FALSE, sizeof(guint32));
     return s;
 }
 
 static flow_stream *
-stream_lookup(split_session *s, guint32 index)
+stream_lookup(split_session *s, fs_transport t, guint32 index)
 {
-    return index < s->streams->len ? g_ptr_array_index(s->streams, index) : NULL;
+    return index < s->streams[t]->len ? g_ptr_array_index(s->streams[t], index) : NULL;
 }
 
-/* A stream's first frame fixes its name: the client first when a SYN tells
- * who it is, else the sender of that frame. */
 static flow_stream *
-stream_create(split_session *s, guint32 index, const address *src, guint16 sport, const address *dst,
-              guint16 dport, guint16 tcp_flags)
+stream_by_id(split_session *s, guint32 id)
+{
+    return g_ptr_array_index(s->by_id, id);
+}
+
+/* A stream's first frame fixes its name: the client first when a SYN/ACK
+ * tells who it is, else the sender of that frame. */
+static flow_stream *
+stream_create(split_session *s, fs_transport t, guint32 index, const address *src, guint16 sport,
+              const address *dst, guint16 dport, guint16 tcp_flags)
 {
     flow_stream *st = g_new0(flow_stream, 1);
     gboolean syn_ack = (tcp_flags & TH_SYN) && (tcp_flags & TH_ACK);
+    const char *prefix = options_transport_name(t);
 
     stream_facts_init(&st->facts, src, sport, dst, dport);
+    st->transport = t;
+    st->index = index;
+    st->id = s->by_id->len;
     st->selected = s->list == NULL || stream_list_contains(s->list, index);
     if (s->opts.files && st->selected) {
-        char *name = syn_ack ? stream_file_name(index, dst, dport, src, sport)
-                             : stream_file_name(index, src, sport, dst, dport);
+        char *name = syn_ack ? stream_file_name(prefix, index, dst, dport, src, sport)
+                             : stream_file_name(prefix, index, src, sport, dst, dport);
         st->file = writer_cache_add(s->wc, name);
     }
-    if (index >= s->streams->len)
-        g_ptr_array_set_size(s->streams, index + 1);
-    g_ptr_array_index(s->streams, index) = st;
+    if (index >= s->streams[t]->len)
+        g_ptr_array_set_size(s->streams[t], index + 1);
+    g_ptr_array_index(s->streams[t], index) = st;
+    g_ptr_array_add(s->by_id, st);
     if (st->selected)
         s->n_streams++;
     return st;
@@ -215,28 +255,83 @@ stream_free(flow_stream *st)
     g_free(st);
 }
 
+static gboolean
+transport_split(const split_session *s, fs_transport t)
+{
+    return (s->opts.transports & FS_TRANSPORT_BIT(t)) != 0;
+}
+
+/* What a TCP or UDP layer of the frame says: its stream, and from which
+ * end it comes. */
+static void
+add_layer(split_session *s, packet_info *pinfo, fs_transport t, guint32 index, const address *src, guint16 sport,
+          const address *dst, guint16 dport, guint16 tcp_flags)
+{
+    flow_stream *st;
+    transport_layer layer;
+
+    if (!transport_split(s, t))
+        return;
+    st = stream_lookup(s, t, index);
+    if (st == NULL)
+        st = stream_create(s, t, index, src, sport, dst, dport, tcp_flags);
+    if (s->layers_frame != pinfo->num) {
+        g_array_set_size(s->frame_layers, 0);
+        s->layers_frame = pinfo->num;
+    }
+    layer.transport = t;
+    layer.index = index;
+    layer.from_a = stream_facts_from_a(&st->facts, src, sport);
+    layer.flags = tcp_flags;
+    g_array_append_val(s->frame_layers, layer);
+}
+
+static split_session *
+session_of_tap_key(void *tapdata, fs_transport t)
+{
+    return (split_session *)((char *)tapdata - offsetof(split_session, tap_key) - t * sizeof(int));
+}
+
 /* tcp tap: what each TCP layer of the frame says. */
 static tap_packet_status
 intake_tcp_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const void *data,
                   tap_flags_t flags _U_)
 {
-    split_session *s = (split_session *)((char *)tapdata - offsetof(split_session, tcp_key));
+    split_session *s = session_of_tap_key(tapdata, FS_TRANSPORT_TCP);
     const struct tcpheader *th = data;
-    flow_stream *st = stream_lookup(s, th->th_stream);
-    tcp_layer layer;
 
-    if (st == NULL)
-        st = stream_create(s, th->th_stream, &th->ip_src, th->th_sport, &th->ip_dst, th->th_dport, th->th_flags);
-    if (s->layers_frame != pinfo->num) {
-        g_array_set_size(s->frame_layers, 0);
-        s->layers_frame = pinfo->num;
-    }
-    layer.stream = th->th_stream;
-    layer.from_a = stream_facts_from_a(&st->facts, &th->ip_src, th->th_sport);
-    layer.flags = th->th_flags;
-    g_array_append_val(s->frame_layers, layer);
+    add_layer(s, pinfo, FS_TRANSPORT_TCP, th->th_stream, &th->ip_src, th->th_sport, &th->ip_dst, th->th_dport,
+              th->th_flags);
     return TAP_PACKET_DONT_REDRAW;
 }
+
+/* udp tap: the same for each UDP layer. */
+static tap_packet_status
+intake_udp_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const void *data,
+                  tap_flags_t flags _U_)
+{
+    split_session *s = session_of_tap_key(tapdata, FS_TRANSPORT_UDP);
+    const e_udphdr *uh = data;
+
+    add_layer(s, pinfo, FS_TRANSPORT_UDP, uh->uh_stream, &uh->ip_src, uh->uh_sport, &uh->ip_dst, uh->uh_dport, 0);
+    return TAP_PACKET_DONT_REDRAW;
+}
+
+/* dccp tap: the same for each DCCP layer. */
+static tap_packet_status
+intake_dccp_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const void *data,
+                   tap_flags_t flags _U_)
+{
+    split_session *s = session_of_tap_key(tapdata, FS_TRANSPORT_DCCP);
+    const e_dccphdr *dh = data;
+
+    add_layer(s, pinfo, FS_TRANSPORT_DCCP, dh->stream, &dh->ip_src, dh->sport, &dh->ip_dst, dh->dport, 0);
+    return TAP_PACKET_DONT_REDRAW;
+}
+
+static const tap_packet_cb transport_taps[FS_TRANSPORT_COUNT] = {
+    intake_tcp_packet, intake_udp_packet, intake_dccp_packet
+};
 
 /* The frame as the writer needs it, valid while the frame is dissected. */
 static void
@@ -337,22 +432,22 @@ write_frame(const frame_record *fr, const guint32 *streams, guint n_streams, voi
     split_session *s = user_data;
 
     for (guint i = 0; i < n_streams; i++) {
-        flow_stream *st = stream_lookup(s, streams[i]);
+        flow_stream *st = stream_by_id(s, streams[i]);
         if (st->file != NULL && !writer_cache_write(s->wc, st->file, fr))
             return FALSE;
     }
     return TRUE;
 }
 
-/* The direction of stream's frame: from its TCP layer as the tcp tap saw
- * it, else (a bad header length) from the frame's own addresses. */
+/* The direction of stream's frame: from its TCP or UDP layer as the tap
+ * saw it, else (a bad header length) from the frame's own addresses. */
 static gboolean
-frame_from_a(split_session *s, packet_info *pinfo, guint32 stream, const flow_stream *st)
+frame_from_a(split_session *s, packet_info *pinfo, const flow_stream *st)
 {
     if (s->layers_frame == pinfo->num) {
         for (guint i = 0; i < s->frame_layers->len; i++) {
-            const tcp_layer *l = &g_array_index(s->frame_layers, tcp_layer, i);
-            if (l->stream == stream)
+            const transport_layer *l = &g_array_index(s->frame_layers, transport_layer, i);
+            if (l->transport == st->transport && l->index == st->index)
                 return l->from_a;
         }
     }
@@ -360,51 +455,63 @@ frame_from_a(split_session *s, packet_info *pinfo, guint32 stream, const flow_st
 }
 
 static void
-stream_add_flags(split_session *s, guint32 stream, flow_stream *st, gboolean from_a, guint16 flags)
+stream_add_flags(split_session *s, flow_stream *st, gboolean from_a, guint16 flags)
 {
     if (stream_facts_add_flags(&st->facts, from_a, flags) && st->file != NULL) {
-        ws_debug("stream %u ended", stream);
+        ws_debug("tcp stream %u ended", st->index);
         writer_cache_stream_ended(s->wc, st->file);
     }
 }
 
-/* The distinct tcp.stream values of the frame, in tree order; each stream
- * counts the frame once. The TCP flags come from the tree too (each TCP
- * layer's header, where every layer has its stream; a short segment
+/* The distinct streams of transport t in the frame, in tree order; each
+ * stream counts the frame once. The TCP flags come from the tree too (each
+ * TCP layer's header, where every layer has its stream; a short segment
  * throws before the tcp tap but after its stream), else from the tcp tap. */
 static void
-collect_streams(split_session *s, packet_info *pinfo, epan_dissect_t *edt)
+collect_transport(split_session *s, packet_info *pinfo, epan_dissect_t *edt, fs_transport t)
 {
-    GPtrArray *fields = proto_get_finfo_ptr_array(edt->tree, s->hf[HF_TCP_STREAM]);
-    GPtrArray *layers = proto_get_finfo_ptr_array(edt->tree, s->hf[HF_TCP]);
+    gboolean tcp = t == FS_TRANSPORT_TCP;
+    GPtrArray *fields = proto_get_finfo_ptr_array(edt->tree, s->hf_stream[t]);
+    GPtrArray *layers = tcp ? proto_get_finfo_ptr_array(edt->tree, s->hf[HF_TCP]) : NULL;
     gboolean tree_flags = fields != NULL && layers != NULL && layers->len == fields->len;
 
-    g_array_set_size(s->frame_streams, 0);
     for (guint i = 0; fields != NULL && i < fields->len; i++) {
         guint32 index = fvalue_get_uinteger(fs_field_value(g_ptr_array_index(fields, i)));
-        flow_stream *st = stream_lookup(s, index);
+        flow_stream *st = stream_lookup(s, t, index);
         gboolean seen = FALSE, from_a;
         int flags;
 
-        /* A TCP header with a bad length gets a stream but no tcp tap call. */
+        /* A header with a bad length gets a stream but no tap call. */
         if (st == NULL)
-            st = stream_create(s, index, &pinfo->src, (guint16)pinfo->srcport, &pinfo->dst,
+            st = stream_create(s, t, index, &pinfo->src, (guint16)pinfo->srcport, &pinfo->dst,
                                (guint16)pinfo->destport, 0);
-        from_a = frame_from_a(s, pinfo, index, st);
+        from_a = frame_from_a(s, pinfo, st);
         for (guint j = 0; j < s->frame_streams->len && !seen; j++)
-            seen = g_array_index(s->frame_streams, guint32, j) == index;
+            seen = g_array_index(s->frame_streams, guint32, j) == st->id;
         if (!seen) {
-            g_array_append_val(s->frame_streams, index);
+            g_array_append_val(s->frame_streams, st->id);
             stream_facts_add_frame(&st->facts, from_a, pinfo->num, pinfo->fd->pkt_len, &pinfo->abs_ts);
         }
         if (tree_flags && (flags = tcp_layer_flags(g_ptr_array_index(layers, i))) >= 0)
-            stream_add_flags(s, index, st, from_a, (guint16)flags);
+            stream_add_flags(s, st, from_a, (guint16)flags);
     }
-    if (!tree_flags && s->layers_frame == pinfo->num) {
+    if (tcp && !tree_flags && s->layers_frame == pinfo->num) {
         for (guint i = 0; i < s->frame_layers->len; i++) {
-            const tcp_layer *l = &g_array_index(s->frame_layers, tcp_layer, i);
-            stream_add_flags(s, l->stream, stream_lookup(s, l->stream), l->from_a, l->flags);
+            const transport_layer *l = &g_array_index(s->frame_layers, transport_layer, i);
+            if (l->transport == FS_TRANSPORT_TCP)
+                stream_add_flags(s, stream_lookup(s, FS_TRANSPORT_TCP, l->index), l->from_a, l->flags);
         }
+    }
+}
+
+/* The frame's streams of every transport split, in collect_order. */
+static void
+collect_streams(split_session *s, packet_info *pinfo, epan_dissect_t *edt)
+{
+    g_array_set_size(s->frame_streams, 0);
+    for (int i = 0; i < FS_TRANSPORT_COUNT; i++) {
+        if (transport_split(s, collect_order[i]))
+            collect_transport(s, pinfo, edt, collect_order[i]);
     }
 }
 
@@ -423,8 +530,32 @@ field_strings(split_session *s, epan_dissect_t *edt, int hf)
     return values;
 }
 
-/* The first ClientHello of a stream: its SNI, ALPN list and JA3. TLS sits
- * on the innermost TCP layer, the frame's last stream. */
+/* The stream a ClientHello in the frame belongs to: the innermost TCP
+ * stream when the frame has one (the last TCP stream: TLS in TCP, also
+ * tunnelled in UDP), else the innermost UDP stream (QUIC carries its
+ * ClientHello in TLS's fields), else DCCP's. NULL when that transport is
+ * not split. The stream fields of every transport are primed (the frame
+ * filter names them), so the owner does not depend on proto=. */
+static flow_stream *
+tls_stream(split_session *s, epan_dissect_t *edt)
+{
+    fs_transport owner = FS_TRANSPORT_COUNT;
+
+    for (int i = 0; i < FS_TRANSPORT_COUNT && owner == FS_TRANSPORT_COUNT; i++) {
+        GPtrArray *fields = proto_get_finfo_ptr_array(edt->tree, s->hf_stream[tls_owner_order[i]]);
+        if (fields != NULL && fields->len > 0)
+            owner = tls_owner_order[i];
+    }
+
+    for (guint i = s->frame_streams->len; i > 0; i--) {
+        flow_stream *st = stream_by_id(s, g_array_index(s->frame_streams, guint32, i - 1));
+        if (st->transport == owner)
+            return st;
+    }
+    return NULL;
+}
+
+/* The first ClientHello of a stream: its SNI, ALPN list and JA3. */
 static void
 collect_tls(split_session *s, epan_dissect_t *edt)
 {
@@ -437,8 +568,8 @@ collect_tls(split_session *s, epan_dissect_t *edt)
         client_hello = fvalue_get_uinteger(fs_field_value(g_ptr_array_index(types, i))) == 1;
     if (!client_hello || s->frame_streams->len == 0)
         return;
-    st = stream_lookup(s, g_array_index(s->frame_streams, guint32, s->frame_streams->len - 1));
-    if (st->facts.tls_seen)
+    st = tls_stream(s, edt);
+    if (st == NULL || st->facts.tls_seen)
         return;
     sni = field_strings(s, edt, HF_TLS_SNI);
     alpn = field_strings(s, edt, HF_TLS_ALPN);
@@ -562,11 +693,44 @@ intake_frame_finish(void *tapdata)
         s->done(s, s->done_data);
 }
 
+static void
+remove_transport_taps(split_session *s)
+{
+    for (int t = 0; t < FS_TRANSPORT_COUNT; t++) {
+        if (s->tap_registered[t])
+            remove_tap_listener(&s->tap_key[t]);
+        s->tap_registered[t] = FALSE;
+    }
+}
+
+/* The tap of each transport split, unfiltered, error packets included (a
+ * header quoted in ICMP). */
+static gboolean
+register_transport_taps(split_session *s, char **error)
+{
+    for (int t = 0; t < FS_TRANSPORT_COUNT; t++) {
+        GString *err;
+
+        if (!transport_split(s, t))
+            continue;
+        err = register_tap_listener(options_transport_name(t), &s->tap_key[t], NULL,
+                                    TL_REQUIRES_NOTHING | TL_REQUIRES_ERROR_PACKETS, NULL, transport_taps[t], NULL,
+                                    NULL);
+        if (err != NULL) {
+            *error = g_strdup_printf("flowsplit: cannot listen to %s: %s", options_transport_name(t), err->str);
+            g_string_free(err, TRUE);
+            remove_transport_taps(s);
+            return FALSE;
+        }
+        s->tap_registered[t] = TRUE;
+    }
+    return TRUE;
+}
+
 gboolean
 intake_register(split_session *s, char **error)
 {
-    GString *err;
-    char *filter;
+    GString *err, *filter;
 
     for (int i = 0; i < HF_COUNT; i++) {
         s->hf[i] = proto_registrar_get_id_byname(intake_fields[i]);
@@ -575,29 +739,45 @@ intake_register(split_session *s, char **error)
             return FALSE;
         }
     }
+    /* Every transport's stream field is primed, split or not: the owner of
+     * a ClientHello depends on them (tls_stream). */
+    filter = g_string_new(INTAKE_FILTER);
+    for (int t = 0; t < FS_TRANSPORT_COUNT; t++) {
+        char *field = g_strconcat(options_transport_name(t), ".stream", NULL);
+
+        s->hf_stream[t] = proto_registrar_get_id_byname(field);
+        if (t != FS_TRANSPORT_TCP)
+            g_string_append_printf(filter, " || %s", field);
+        if (s->hf_stream[t] < 0)
+            *error = g_strdup_printf("flowsplit: this Wireshark has no %s field", field);
+        g_free(field);
+        if (s->hf_stream[t] < 0) {
+            g_string_free(filter, TRUE);
+            return FALSE;
+        }
+    }
+    if (s->opts.index)
+        g_string_append(filter, INTAKE_FILTER_TLS);
     s->fq = frame_queue_new(write_frame, s);
-    err = register_tap_listener("tcp", &s->tcp_key, NULL, TL_REQUIRES_NOTHING | TL_REQUIRES_ERROR_PACKETS, NULL,
-                                intake_tcp_packet, NULL, NULL);
-    if (err != NULL) {
-        *error = g_strdup_printf("flowsplit: cannot listen to TCP: %s", err->str);
-        g_string_free(err, TRUE);
+    if (!register_transport_taps(s, error)) {
+        g_string_free(filter, TRUE);
         return FALSE;
     }
     err = register_tap_listener("ip", &s->ip_key, NULL, TL_REQUIRES_NOTHING, NULL, intake_ip_packet, NULL, NULL);
     if (err != NULL) {
         *error = g_strdup_printf("flowsplit: cannot listen to IP: %s", err->str);
         g_string_free(err, TRUE);
-        remove_tap_listener(&s->tcp_key);
+        g_string_free(filter, TRUE);
+        remove_transport_taps(s);
         return FALSE;
     }
-    filter = g_strconcat(INTAKE_FILTER, s->opts.index ? INTAKE_FILTER_TLS : "", NULL);
-    err = register_tap_listener("frame", s, filter, TL_REQUIRES_PROTO_TREE, intake_reset, intake_frame_packet,
+    err = register_tap_listener("frame", s, filter->str, TL_REQUIRES_PROTO_TREE, intake_reset, intake_frame_packet,
                                 NULL, intake_frame_finish);
-    g_free(filter);
+    g_string_free(filter, TRUE);
     if (err != NULL) {
         *error = g_strdup_printf("flowsplit: cannot listen to frames: %s", err->str);
         g_string_free(err, TRUE);
-        remove_tap_listener(&s->tcp_key);
+        remove_transport_taps(s);
         remove_tap_listener(&s->ip_key);
         return FALSE;
     }
@@ -605,17 +785,37 @@ intake_register(split_session *s, char **error)
     return TRUE;
 }
 
+/* Row `position` of the index: the TCP streams by index, then the UDP ones. */
 static gboolean
-index_row(guint32 stream, const stream_facts **facts, const char **file_name, void *user_data)
+index_row(guint32 position, stream_index_row *row, void *user_data)
 {
     split_session *s = user_data;
-    flow_stream *st = g_ptr_array_index(s->streams, stream);
+    flow_stream *st = NULL;
 
+    for (int t = 0; t < FS_TRANSPORT_COUNT; t++) {
+        if (position < s->streams[t]->len) {
+            st = g_ptr_array_index(s->streams[t], position);
+            break;
+        }
+        position -= s->streams[t]->len;
+    }
     if (st == NULL || !st->selected)
         return FALSE;
-    *facts = &st->facts;
-    *file_name = st->file ? stream_file_name_of(st->file) : NULL;
+    row->transport = options_transport_name(st->transport);
+    row->stream = st->index;
+    row->facts = &st->facts;
+    row->file_name = st->file ? stream_file_name_of(st->file) : NULL;
     return TRUE;
+}
+
+static guint32
+index_positions(const split_session *s)
+{
+    guint32 n = 0;
+
+    for (int t = 0; t < FS_TRANSPORT_COUNT; t++)
+        n += s->streams[t]->len;
+    return n;
 }
 
 /* select=: the streams none of whose frames matched leave no file and no
@@ -624,12 +824,10 @@ index_row(guint32 stream, const stream_facts **facts, const char **file_name, vo
 static void
 drop_unmatched(split_session *s)
 {
-    GHashTable *matched = stream_select_streams(s->select);
+    for (guint i = 0; i < s->by_id->len; i++) {
+        flow_stream *st = g_ptr_array_index(s->by_id, i);
 
-    for (guint i = 0; i < s->streams->len; i++) {
-        flow_stream *st = g_ptr_array_index(s->streams, i);
-
-        if (st == NULL || !st->selected || g_hash_table_contains(matched, GUINT_TO_POINTER(i)))
+        if (!st->selected || stream_select_matched(s->select, st->transport, st->index))
             continue;
         st->selected = FALSE;
         s->n_streams--;
@@ -656,7 +854,7 @@ intake_finish(split_session *s)
     if (writer_cache_error(s->wc) != NULL)
         s->failed = TRUE;
     if (!s->failed && s->opts.index) {
-        if (!stream_index_write(s->dir_fd, s->opts.out_dir, s->streams->len, index_row, s, &s->index_error))
+        if (!stream_index_write(s->dir_fd, s->opts.out_dir, index_positions(s), index_row, s, &s->index_error))
             s->failed = TRUE;
     }
     show_progress(s, TRUE);
@@ -729,7 +927,7 @@ intake_session_free(split_session *s)
     if (s == NULL)
         return;
     if (s->registered) {
-        remove_tap_listener(&s->tcp_key);
+        remove_transport_taps(s);
         remove_tap_listener(&s->ip_key);
         remove_tap_listener(s);
     }
@@ -739,9 +937,11 @@ intake_session_free(split_session *s)
     stream_list_free(s->list);
     writer_cache_free(s->wc);
     frame_queue_free(s->fq);
-    for (guint i = 0; i < s->streams->len; i++)
-        stream_free(g_ptr_array_index(s->streams, i));
-    g_ptr_array_free(s->streams, TRUE);
+    for (guint i = 0; i < s->by_id->len; i++)
+        stream_free(g_ptr_array_index(s->by_id, i));
+    g_ptr_array_free(s->by_id, TRUE);
+    for (int t = 0; t < FS_TRANSPORT_COUNT; t++)
+        g_ptr_array_free(s->streams[t], TRUE);
     g_array_free(s->frame_streams, TRUE);
     g_array_free(s->frame_layers, TRUE);
     g_array_free(s->ip_completing_deps, TRUE);

@@ -17,10 +17,12 @@
 
 #include "stream_list.h"
 
-#define OPTIONS_VALID_KEYS "out, format, max_open, buffer_mb, replace, index, files, idle, streams, select"
+#define OPTIONS_VALID_KEYS "out, format, max_open, buffer_mb, replace, index, files, idle, streams, select, proto"
 #define OPTIONS_DEFAULT_BUFFER_MB 32
 #define OPTIONS_DEFAULT_IDLE 60
 #define OPTIONS_MAX_IDLE 86400
+
+static const char *const transport_names[FS_TRANSPORT_COUNT] = { "tcp", "udp", "dccp" };
 
 /* Descriptors tshark itself may need besides ours: the input, its
  * temporary files, libraries, name resolution, plus room for -w. */
@@ -57,6 +59,36 @@ parse_count(const char *key, const char *value, guint min, guint max, guint *out
         return FALSE;
     }
     *out = (guint)n;
+    return TRUE;
+}
+
+/* proto=: a comma-separated list of transports, or "all". */
+static gboolean
+parse_transports(const char *value, guint *out, char **error)
+{
+    char **names = g_strsplit(value, ",", -1);
+    guint bits = 0;
+    gboolean ok = names[0] != NULL;
+
+    for (guint i = 0; ok && names[i] != NULL; i++) {
+        guint bit = 0;
+
+        if (strcmp(names[i], "all") == 0)
+            bit = FS_TRANSPORT_BIT(FS_TRANSPORT_COUNT) - 1;
+        for (int t = 0; t < FS_TRANSPORT_COUNT; t++) {
+            if (strcmp(names[i], transport_names[t]) == 0)
+                bit = FS_TRANSPORT_BIT(t);
+        }
+        ok = bit != 0;
+        bits |= bit;
+    }
+    g_strfreev(names);
+    if (!ok) {
+        *error = g_strdup_printf("flowsplit: bad value \"%s\" for proto; valid values: tcp, udp, dccp, all, "
+                                 "or a list such as proto=tcp,udp", value);
+        return FALSE;
+    }
+    *out = bits;
     return TRUE;
 }
 
@@ -104,6 +136,8 @@ parse_one(flowsplit_options *opts, const char *key, const char *value, char **er
         opts->streams = g_strdup(value);
         return TRUE;
     }
+    if (strcmp(key, "proto") == 0)
+        return parse_transports(value, &opts->transports, error);
     if (strcmp(key, "select") == 0) {
         /* The filter is compiled when the split starts (display filters
          * do not work yet while options are read). */
@@ -171,6 +205,7 @@ options_parse_strings(flowsplit_options *opts, const char *const *items, guint n
     opts->files = TRUE;
     opts->buffer_mb = OPTIONS_DEFAULT_BUFFER_MB;
     opts->idle = OPTIONS_DEFAULT_IDLE;
+    opts->transports = FS_TRANSPORT_BIT(FS_TRANSPORT_TCP);
     for (guint i = 0; i < n_items; i++) {
         opts->given = TRUE;
         if (!parse_item(opts, items[i], error)) {
@@ -221,6 +256,12 @@ options_clear(flowsplit_options *opts)
     g_free(opts->streams);
     g_free(opts->select);
     memset(opts, 0, sizeof *opts);
+}
+
+const char *
+options_transport_name(fs_transport t)
+{
+    return t < FS_TRANSPORT_COUNT ? transport_names[t] : "unknown";
 }
 
 guint

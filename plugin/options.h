@@ -13,6 +13,17 @@ typedef enum {
     FS_FORMAT_PCAP
 } fs_format;
 
+/* The transports whose streams a split writes (proto=), in the order the
+ * index lists them. */
+typedef enum {
+    FS_TRANSPORT_TCP,
+    FS_TRANSPORT_UDP,
+    FS_TRANSPORT_DCCP,
+    FS_TRANSPORT_COUNT
+} fs_transport;
+
+#define FS_TRANSPORT_BIT(t) (1u << (t))
+
 typedef struct {
     gboolean given;     /* at least one -X flowsplit: option */
     char *out_dir;      /* out=DIR; NULL when not given */
@@ -25,7 +36,13 @@ typedef struct {
     guint idle;         /* idle=SECONDS: live capture closes a file this long without frames; 0 never */
     char *streams;      /* streams=LIST: only these streams (stream_list.h); NULL: all */
     char *select;       /* select=FILTER: only streams with a frame that matches; NULL: all */
+    guint transports;   /* proto=tcp,udp,dccp|all: FS_TRANSPORT_BIT()s; default TCP */
 } flowsplit_options;
+
+/* "tcp", "udp", "dccp": the transport's name in proto=, file names and the
+ * index, which is also the name of its tap and the prefix of its stream
+ * field ("tcp.stream"). */
+const char *options_transport_name(fs_transport t);
 
 /* Reads every "-X flowsplit:..." option tshark or Wireshark was given.
  * Returns FALSE with a one-line message in *error (g_free it). */

@@ -14,6 +14,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "options.h"
+
+/* After "tcp-", "udp-" or "dccp-" (stream_name.h): the end of that prefix. */
+static const char *
+after_transport_prefix(const char *name)
+{
+    for (int t = 0; t < FS_TRANSPORT_COUNT; t++) {
+        const char *prefix = options_transport_name(t);
+        size_t len = strlen(prefix);
+
+        if (strncmp(name, prefix, len) == 0 && name[len] == '-')
+            return name + len + 1;
+    }
+    return NULL;
+}
+
 gboolean
 outdir_is_output_name(const char *name)
 {
@@ -22,9 +38,9 @@ outdir_is_output_name(const char *name)
 
     if (strcmp(name, "streams.csv") == 0)
         return TRUE;
-    if (strncmp(name, "tcp-", 4) != 0)
+    if ((p = after_transport_prefix(name)) == NULL)
         return FALSE;
-    for (p = name + 4; g_ascii_isdigit(*p); p++)
+    for (; g_ascii_isdigit(*p); p++)
         digits++;
     return digits >= 6 && (*p == '_' || *p == '.');
 }

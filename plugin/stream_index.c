@@ -1,12 +1,16 @@
 /* stream_index.c
- * The index of a split, DIR/streams.csv: one row per TCP stream, ordered by
- * stream index, counted as Wireshark's Conversations (TCP) counts them:
- * frames and frame bytes (frame.len) per direction, A being the source of
- * the stream's first frame. Every frame carrying tcp.stream counts, also
- * those the tcp tap never sees (a bad TCP header length, TCP quoted in an
- * ICMP error), so the counts equal the sums of `tshark -T fields -e
- * tcp.stream -e frame.len` per stream and direction. IP fragments that
- * only ride along in the stream's file carry no tcp.stream and do not count.
+ * The index of a split, DIR/streams.csv: one row per stream, the TCP
+ * streams by stream index, then the UDP ones (proto=), counted as
+ * Wireshark's Conversations (TCP, UDP) count them: frames and frame bytes
+ * (frame.len) per direction, A being the source of the stream's first
+ * frame. Every frame carrying tcp.stream counts, also those the tcp tap
+ * never sees (a bad TCP header length, TCP quoted in an ICMP error), so the
+ * counts equal the sums of `tshark -T fields -e tcp.stream -e frame.len`
+ * per stream and direction; the same for udp.stream. IP fragments that
+ * only ride along in the stream's file carry no stream field and do not
+ * count. The last column, proto, says which transport the row is; it comes
+ * last so that readers of the older columns by position go on working.
+ * UDP rows have syn 0 and close "none".
  *
  * The TLS columns come from Wireshark's own TLS fields of the stream's first
  * ClientHello. They are payload, so they are escaped before they reach the
@@ -34,7 +38,7 @@
 
 static const char index_header[] =
     "stream,file,addr_a,port_a,addr_b,port_b,frames_ab,bytes_ab,frames_ba,bytes_ba,"
-    "first_frame,last_frame,start,duration,syn,close,tls_sni,tls_alpn,ja3\r\n";
+    "first_frame,last_frame,start,duration,syn,close,tls_sni,tls_alpn,ja3,proto\r\n";
 
 void
 stream_facts_init(stream_facts *f, const address *src, guint16 sport, const address *dst, guint16 dport)
@@ -205,12 +209,13 @@ close_name(guint8 close)
 }
 
 static void
-format_row(GString *line, guint32 stream, const stream_facts *f, const char *file_name)
+format_row(GString *line, const stream_index_row *row)
 {
+    const stream_facts *f = row->facts;
     nstime_t duration;
 
-    g_string_append_printf(line, "%u,", stream);
-    put_field(line, file_name, FALSE);
+    g_string_append_printf(line, "%u,", row->stream);
+    put_field(line, row->file_name, FALSE);
     put_address(line, &f->addr_a);
     g_string_append_printf(line, "%u,", f->port_a);
     put_address(line, &f->addr_b);
@@ -223,7 +228,8 @@ format_row(GString *line, guint32 stream, const stream_facts *f, const char *fil
     g_string_append_printf(line, "%d,%s,", f->syn ? 1 : 0, close_name(f->close));
     put_field(line, f->tls_sni, FALSE);
     put_field(line, f->tls_alpn, FALSE);
-    put_field(line, f->ja3, TRUE);
+    put_field(line, f->ja3, FALSE);
+    put_field(line, row->transport, TRUE);
 }
 
 static gboolean
@@ -246,13 +252,12 @@ write_all(int fd, const GString *s)
 }
 
 gboolean
-stream_index_write(int dir_fd, const char *dir_path, guint32 n_streams, stream_index_row_fn row, void *user_data,
-                   char **error)
+stream_index_write(int dir_fd, const char *dir_path, guint32 n_positions, stream_index_row_fn row_at,
+                   void *user_data, char **error)
 {
     int fd = openat(dir_fd, "streams.csv", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
     GString *buf = g_string_sized_new(1 << 16);
-    const stream_facts *facts;
-    const char *file_name;
+    stream_index_row row;
     gboolean ok = TRUE;
 
     if (fd < 0) {
@@ -261,10 +266,10 @@ stream_index_write(int dir_fd, const char *dir_path, guint32 n_streams, stream_i
         return FALSE;
     }
     g_string_append(buf, index_header);
-    for (guint32 stream = 0; ok && stream < n_streams; stream++) {
-        if (!row(stream, &facts, &file_name, user_data))
+    for (guint32 position = 0; ok && position < n_positions; position++) {
+        if (!row_at(position, &row, user_data))
             continue;
-        format_row(buf, stream, facts, file_name);
+        format_row(buf, &row);
         if (buf->len >= (1 << 16)) {
             ok = write_all(fd, buf);
             g_string_truncate(buf, 0);

@@ -58,15 +58,22 @@ void stream_facts_set_tls(stream_facts *f, const char *sni, const char *const *a
  * UTF-8 become \xNN. g_free it. */
 char *stream_index_escape(const char *raw);
 
-/* Where stream_index_write finds stream number `stream`: its facts and its
- * file name (NULL with files=no). FALSE when there is no such stream. */
-typedef gboolean (*stream_index_row_fn)(guint32 stream, const stream_facts **facts, const char **file_name,
-                                        void *user_data);
+/* One row of the index. */
+typedef struct {
+    const char *transport;      /* "tcp", "udp" */
+    guint32 stream;             /* the transport's stream index (tcp.stream, udp.stream) */
+    const stream_facts *facts;
+    const char *file_name;      /* NULL with files=no */
+} stream_index_row;
+
+/* Where stream_index_write finds row number `position`. FALSE when that
+ * position holds no row (a stream that is not written). */
+typedef gboolean (*stream_index_row_fn)(guint32 position, stream_index_row *row, void *user_data);
 
 /* Writes DIR/streams.csv (RFC 4180, UTF-8, header row), one row for each
- * stream from 0 to n_streams - 1 that exists. FALSE with a one-line
+ * position from 0 to n_positions - 1 that holds one. FALSE with a one-line
  * message in *error. */
-gboolean stream_index_write(int dir_fd, const char *dir_path, guint32 n_streams, stream_index_row_fn row,
+gboolean stream_index_write(int dir_fd, const char *dir_path, guint32 n_positions, stream_index_row_fn row,
                             void *user_data, char **error);
 
 #endif /* FLOWSPLIT_STREAM_INDEX_H */

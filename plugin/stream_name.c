@@ -27,12 +27,12 @@ append_endpoint(GString *name, const address *addr, guint16 port)
 }
 
 char *
-stream_file_name(guint32 stream, const address *client, guint16 client_port,
+stream_file_name(const char *transport, guint32 stream, const address *client, guint16 client_port,
                  const address *server, guint16 server_port)
 {
     GString *name = g_string_sized_new(64);
 
-    g_string_printf(name, "tcp-%06u_", stream);
+    g_string_printf(name, "%s-%06u_", transport, stream);
     append_endpoint(name, client, client_port);
     g_string_append_c(name, '-');
     append_endpoint(name, server, server_port);

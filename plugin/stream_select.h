@@ -1,5 +1,5 @@
 /* stream_select.h
- * The TCP streams that have at least one frame matching a display filter.
+ * The streams that have at least one frame matching a display filter.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -8,15 +8,17 @@
 
 #include <glib.h>
 
+#include "options.h"
+
 typedef struct stream_select stream_select;
 
-/* Starts listening for frames that match filter. NULL with a one-line
+/* Starts listening for frames that match filter, for the streams of the
+ * transports in `transports` (FS_TRANSPORT_BIT()s). NULL with a one-line
  * message in *error (g_free it) when the filter does not compile. */
-stream_select *stream_select_new(const char *filter, char **error);
+stream_select *stream_select_new(const char *filter, guint transports, char **error);
 
-/* The tcp.stream values of every frame that matched so far
- * (GUINT_TO_POINTER keys), owned by sel. */
-GHashTable *stream_select_streams(const stream_select *sel);
+/* Did a frame of stream `stream` of transport t match so far? */
+gboolean stream_select_matched(const stream_select *sel, fs_transport t, guint32 stream);
 
 /* Stops listening (remove_tap_listener: never while tshark frees its
  * listeners at exit) and frees sel. */
