@@ -59,8 +59,18 @@ def tcp(src, dst, sport, dport, seq, ack, flags, payload=b"", window=65535, hlen
     return seg[:16] + struct.pack("!H", csum) + seg[18:]
 
 
-def udp(sport, dport, payload):
-    return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+def udp(sport, dport, payload, src=None, dst=None):
+    """A UDP datagram; with src and dst its checksum too (IPv6 requires one)."""
+    dgram = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    if src is None:
+        return dgram
+    sa, da = ip_bytes(src), ip_bytes(dst)
+    if len(sa) == 4:
+        pseudo = sa + da + struct.pack("!BBH", 0, 17, len(dgram))
+    else:
+        pseudo = sa + da + struct.pack("!IxxxB", len(dgram), 17)
+    csum = checksum(pseudo + dgram) or 0xFFFF
+    return dgram[:6] + struct.pack("!H", csum) + dgram[8:]
 
 
 # --- layer 3 -------------------------------------------------------------
@@ -333,6 +343,121 @@ def mixed_streams(rng):
     return scripts
 
 
+def udp_streams(rng):
+    """Scripts of UDP streams (Ethernet), the cases udp.stream must hold for."""
+    scripts = []
+
+    def exchange(cli, srv, cport, sport, n, wrap=ether, size=(20, 400)):
+        out = []
+        for k in range(n):
+            src, dst, sp, dp = (cli, srv, cport, sport) if k % 2 == 0 else (srv, cli, sport, cport)
+            out.append(wrap(ip(src, dst, 17, udp(sp, dp, rng.randbytes(rng.randint(*size)), src, dst))))
+        return out
+
+    scripts.append(exchange("10.20.0.1", "10.20.0.53", 53001, 53, 2))            # a DNS-like query and answer
+    scripts.append(exchange("10.20.0.1", "10.20.0.53", 53002, 53, 4))
+    scripts.append(exchange("2001:db8:20::1", "2001:db8:20::2", 5000, 5001, 6))   # IPv6
+    scripts.append(exchange("10.20.0.2", "10.20.0.3", 4000, 4000, 5))             # same port both ends
+    scripts.append(exchange("10.20.0.4", "10.20.0.5", 40000, 443, 5, size=(1200, 1250)))  # QUIC-sized
+    scripts.append(exchange("10.20.0.6", "10.20.0.7", 0, 9, 2))                   # port 0
+    scripts.append(exchange("192.168.20.1", "192.168.20.2", 6000, 6001, 4,        # UDP in GRE
+                            wrap=lambda l3: ether(gre_in_ipv4("172.16.20.1", "172.16.20.2", l3))))
+    scripts.append(exchange("10.20.0.8", "10.20.0.9", 7000, 7001, 3, wrap=lambda l3: ether(l3, vlans=(30,))))
+
+    # Quoted in an ICMP port unreachable, and in an ICMPv6 one.
+    src, dst = "10.20.0.1", "10.20.0.60"
+    dgram = ipv4(src, dst, 17, udp(53100, 161, rng.randbytes(40)))
+    icmp = struct.pack("!BBHI", 3, 3, 0, 0) + dgram
+    icmp = icmp[:2] + struct.pack("!H", checksum(icmp)) + icmp[4:]
+    scripts.append([ether(dgram), ether(ipv4(dst, src, 1, icmp)), ether(dgram)])
+    src6, dst6 = "2001:db8:20::1", "2001:db8:20::60"
+    dgram6 = ipv6(src6, dst6, 17, udp(53101, 161, rng.randbytes(40), src6, dst6))
+    scripts.append([ether(dgram6), ether(ipv6(dst6, src6, 58, struct.pack("!BBHI", 1, 4, 0, 0) + dgram6))])
+
+    # IPv4 and IPv6 fragments, another datagram of the stream between them.
+    for v6, (a, b) in ((False, ("10.20.0.10", "10.20.0.11")), (True, ("2001:db8:20::10", "2001:db8:20::11"))):
+        big = udp(8000, 8001, rng.randbytes(2500), a, b)
+        frags = (ipv6_fragments if v6 else ipv4_fragments)(a, b, 17, big, 0x5000 + v6, 1000)
+        scripts.append([ether(frags[0]), ether(ip(b, a, 17, udp(8001, 8000, rng.randbytes(30), b, a)))]
+                       + [ether(f) for f in frags[1:]])
+
+    # A length field longer than the datagram, and one shorter than the header.
+    long_len = bytearray(udp(9100, 9101, rng.randbytes(60)))
+    long_len[4:6] = struct.pack("!H", 500)
+    short_len = bytearray(udp(9100, 9101, rng.randbytes(60)))
+    short_len[4:6] = struct.pack("!H", 4)
+    scripts.append(exchange("10.20.0.12", "10.20.0.13", 9100, 9101, 2)
+                   + [ether(ipv4("10.20.0.12", "10.20.0.13", 17, bytes(long_len))),
+                      ether(ipv4("10.20.0.12", "10.20.0.13", 17, bytes(short_len)))])
+
+    # TCP in VXLAN: each frame carries a UDP stream and a TCP stream; the
+    # inner TCP stream opens with a TLS ClientHello.
+    def vxlan(l3):
+        return ether(ipv4("10.20.1.1", "10.20.1.2", 17, udp(49152, 4789, struct.pack("!II", 0x08000000, 42 << 8)
+                                                            + ether(l3))))
+    inner = Conn("172.30.0.1", "172.30.0.2", 50505, 443, rng.getrandbits(32), rng.getrandbits(32), wrap=vxlan)
+    scripts.append(inner.handshake() + [inner.frame(True, TH_PSH | TH_ACK, client_hello(rng, b"vxlan.example")),
+                                        inner.frame(False, TH_ACK)] + inner.close())
+    return scripts
+
+
+def dccp(src, dst, sport, dport, ptype, seq, ack=None, extra=b"", payload=b""):
+    """A DCCP packet (RFC 4340) with 48-bit sequence numbers and its checksum
+    over the whole packet. extra: the type's fields after the
+    acknowledgement (a service code, a reset code)."""
+    hdr_rest = b""
+    if ack is not None:
+        hdr_rest += struct.pack("!H", 0) + ack.to_bytes(6, "big")
+    hdr_rest += extra
+    offset = (16 + len(hdr_rest)) // 4
+    pkt = (struct.pack("!HHBBHBB", sport, dport, offset, 0, 0, (ptype << 1) | 1, 0) + seq.to_bytes(6, "big")
+           + hdr_rest + payload)
+    sa, da = ip_bytes(src), ip_bytes(dst)
+    if len(sa) == 4:
+        pseudo = sa + da + struct.pack("!BBH", 0, 33, len(pkt))
+    else:
+        pseudo = sa + da + struct.pack("!IxxxB", len(pkt), 33)
+    return pkt[:6] + struct.pack("!H", checksum(pseudo + pkt)) + pkt[8:]
+
+
+def dccp_streams(rng):
+    """Scripts of DCCP connections (Ethernet): whole lives, one without its
+    start, IPv6, a 4-tuple used again after a reset, one quoted in ICMP."""
+    def conn(cli, srv, cport, sport, start=True, close=True, rounds=3):
+        seq = {True: rng.getrandbits(40), False: rng.getrandbits(40)}
+        out = []
+
+        def send(from_client, ptype, with_ack=True, extra=b"", payload=b""):
+            a, b = (cli, srv) if from_client else (srv, cli)
+            pa, pb = (cport, sport) if from_client else (sport, cport)
+            seq[from_client] += 1
+            ack = seq[not from_client] if with_ack else None
+            out.append(ether(ip(a, b, 33, dccp(a, b, pa, pb, ptype, seq[from_client], ack, extra, payload))))
+        if start:
+            send(True, 0, False, struct.pack("!I", 42))                 # Request, service code 42
+            send(False, 1, True, struct.pack("!I", 42))                 # Response
+            send(True, 3)                                               # Ack
+        for _ in range(rounds):
+            send(True, 4, payload=rng.randbytes(rng.randint(20, 500)))  # DataAck
+            send(False, 4, payload=rng.randbytes(rng.randint(20, 900)))
+        send(True, 2, False, payload=rng.randbytes(64))                 # Data
+        if close:
+            send(True, 6)                                               # Close
+            send(False, 7, True, bytes([1, 0, 0, 0]))                   # Reset, "closed"
+        return out
+
+    scripts = [conn("10.40.0.1", "10.40.0.2", 5001, 5004), conn("10.40.0.3", "10.40.0.2", 5002, 5004),
+               conn("2001:db8:40::1", "2001:db8:40::2", 6001, 6002),
+               conn("10.40.0.4", "10.40.0.2", 5003, 5004, start=False, close=False),
+               conn("10.40.0.5", "10.40.0.2", 5005, 5004) + conn("10.40.0.5", "10.40.0.2", 5005, 5004)]
+    frames = conn("10.40.0.6", "10.40.0.2", 5006, 5004, close=False, rounds=1)
+    quoted = frames[-1][14:]
+    icmp = struct.pack("!BBHI", 3, 3, 0, 0) + quoted[:28 + 20]
+    icmp = icmp[:2] + struct.pack("!H", checksum(icmp)) + icmp[4:]
+    scripts.append(frames + [ether(ipv4("10.40.0.2", "10.40.0.6", 1, icmp))])
+    return scripts
+
+
 def fragmented_stream(c, rng, v6):
     """A stream whose data segments travel in IP fragments, with another frame of
     the same stream between two fragments of one segment."""
@@ -458,6 +583,15 @@ def bundled(outdir):
                 opts.append((2988, struct.pack("<I", 32473) + b"example custom option"))
             frames.append((t, script[i], 0, ["stream %d frame %d" % (k, i)] if i == 2 else [], opts))
     write_pcapng(os.path.join(outdir, "packet-options.pcapng"), [(LT_ETHERNET, 6, "eth0")], frames)
+
+    # UDP streams (proto=udp), with a seed of their own so that the captures
+    # above stay as they were.
+    urng = random.Random(20261201)
+    write_pcap(os.path.join(outdir, "udp.pcap"), interleave(udp_streams(urng), urng, start), LT_ETHERNET)
+
+    # DCCP connections (proto=dccp).
+    drng = random.Random(20261202)
+    write_pcap(os.path.join(outdir, "dccp.pcap"), interleave(dccp_streams(drng), drng, start), LT_ETHERNET)
 
 
 # --- scale ---------------------------------------------------------------------
