@@ -30,7 +30,9 @@ CAPTURE_OPTIONS = {
     "tcp-in-rpcap.pcap": ["-o", "rpcap.linktype:1"],     # TCP inside TCP
 }
 
-NAME_RE = re.compile(r"^tcp-(\d{6,})_([A-Za-z0-9._]+)\.(\d+)-([A-Za-z0-9._]+)\.(\d+)\.(pcapng|pcap)$")
+NAME_RE = re.compile(r"^(?P<proto>tcp|udp|dccp)-(?P<stream>\d{6,})_(?P<client>[A-Za-z0-9._]+)\.(?P<cport>\d+)"
+                     r"-(?P<server>[A-Za-z0-9._]+)\.(?P<sport>\d+)\.(?P<ext>pcapng|pcap)$")
+PROTOS = ("tcp", "udp", "dccp")     # the order of the index's rows
 
 
 def bundled_captures():
@@ -251,12 +253,14 @@ def fraction_ns(frac):
 
 
 class Oracle:
-    """What tshark says of a capture: each frame's digest, and each stream's frames."""
+    """What tshark says of a capture: each frame's digest, and each stream's
+    frames, for the streams of proto ("tcp": tcp.stream, "udp": udp.stream)."""
 
-    def __init__(self, capture):
-        fields = ["frame.number", "tcp.stream", "ip.fragment", "ipv6.fragment", "frame.time_epoch",
-                  "frame.len", "frame.cap_len", "frame.md5_hash", "frame.comment", "tcp.srcport",
-                  "tcp.dstport", "tcp.flags"]
+    def __init__(self, capture, proto="tcp"):
+        fields = ["frame.number", proto + ".stream", "ip.fragment", "ipv6.fragment", "frame.time_epoch",
+                  "frame.len", "frame.cap_len", "frame.md5_hash", "frame.comment", proto + ".srcport",
+                  proto + ".dstport", "tcp.flags" if proto == "tcp" else "udp.length"]
+        # (tshark -T fields prints a field named twice empty the first time.)
         args = ["-2", "-r", capture, "-o", "frame.generate_md5_hash:TRUE", "-T", "fields",
                 "-E", "occurrence=a", "-E", "aggregator=\x1f", "-E", "separator=\t"]
         for f in fields:
@@ -289,7 +293,8 @@ class Oracle:
                 own.setdefault(s, set()).add(num)
                 members.update(frags)
                 if s not in self.first and k < len(sports) and sports[k] and dports[k]:
-                    self.first[s] = (int(sports[k]), int(dports[k]), int(flags[k], 16) if k < len(flags) and flags[k] else 0)
+                    tcp_flags = int(flags[k], 16) if proto == "tcp" and k < len(flags) and flags[k] else 0
+                    self.first[s] = (int(sports[k]), int(dports[k]), tcp_flags)
         self.streams = {s: sorted(m) for s, m in self.streams.items()}
         # The earlier IP fragments a stream's segments were reassembled from.
         self.fragments_only = {s: set(m) - own.get(s, set()) for s, m in self.streams.items()}
@@ -299,47 +304,50 @@ class Oracle:
 
 
 @functools.lru_cache(maxsize=None)
-def oracle(capture):
-    return Oracle(capture)
+def oracle(capture, proto="tcp"):
+    return Oracle(capture, proto)
 
 
-def split_files(out):
-    """{stream: file name} of a split, failing on names that are not ours."""
+def split_files(out, proto="tcp"):
+    """{stream: file name} of the split's files of proto, failing on names
+    that are not ours."""
     files = {}
     for name in sorted(os.listdir(out)):
         if name == "streams.csv":
             continue
         m = NAME_RE.match(name)
         assert m, "unexpected file in the split: %s" % name
-        stream = int(m.group(1))
+        if m.group("proto") != proto:
+            continue
+        stream = int(m.group("stream"))
         assert stream not in files, "two files for stream %d: %s, %s" % (stream, files[stream], name)
         files[stream] = name
     return files
 
 
-def check_membership(capture, out, fmt="pcapng", only=None):
-    """Every stream of the capture (or of the set only) has exactly its file,
-    holding exactly the frames tshark -2 assigns it (and their fragments), in
-    capture order."""
-    o = oracle(capture)
-    files = split_files(out)
+def check_membership(capture, out, fmt="pcapng", only=None, proto="tcp"):
+    """Every stream of proto in the capture (or of the set only) has exactly
+    its file, holding exactly the frames tshark -2 assigns it (and their
+    fragments), in capture order."""
+    o = oracle(capture, proto)
+    files = split_files(out, proto)
     want = sorted(o.streams) if only is None else sorted(set(only))
-    assert sorted(files) == want, "streams with files differ from tshark's tcp.stream values"
+    assert sorted(files) == want, "streams with files differ from tshark's %s.stream values" % proto
     for stream, name in files.items():
         path = os.path.join(out, name)
         records = capfile.read(path)
         got = [r.digest() for r in records]
         want = o.expected(stream)
-        assert got == want, "%s: frames differ from tshark's stream %d (%d vs %d frames)" % (
-            name, stream, len(got), len(want))
+        assert got == want, "%s: frames differ from tshark's %s stream %d (%d vs %d frames)" % (
+            name, proto, stream, len(got), len(want))
         m = NAME_RE.match(name)
-        assert m.group(6) == capfile.file_format(path), "%s: extension does not match the format" % name
+        assert m.group("ext") == capfile.file_format(path), "%s: extension does not match the format" % name
         if fmt == "pcap" and name.endswith(".pcap"):
             assert len({r.linktype for r in records}) == 1
         if stream in o.first:
             sport, dport, flags = o.first[stream]
             client_port, server_port = (dport, sport) if (flags & 0x12) == 0x12 else (sport, dport)
-            assert (int(m.group(3)), int(m.group(5))) == (client_port, server_port), \
+            assert (int(m.group("cport")), int(m.group("sport"))) == (client_port, server_port), \
                 "%s: ports are not client then server of the first frame" % name
     return files
 
@@ -406,15 +414,20 @@ def index_escape(raw):
 
 class IndexOracle:
     """What tshark's own fields say each row of streams.csv must be: the sums
-    of frame.len per tcp.stream and direction, A being the source of the
-    stream's first frame (the IP layer carrying its TCP layer; PDML gives the
-    layer structure for frames with tunnels, ICMP quotes or TCP in TCP)."""
+    of frame.len per tcp.stream (or udp.stream) and direction, A being the
+    source of the stream's first frame (the IP layer carrying its TCP layer;
+    PDML gives the layer structure for frames with tunnels, ICMP quotes or
+    TCP in TCP). A ClientHello belongs to the frame's innermost TCP stream,
+    or to its innermost UDP stream when it has no TCP (QUIC), else DCCP's."""
 
-    FIELDS = ["frame.number", "frame.len", "frame.time_epoch", "tcp.stream", "tcp.srcport", "tcp.dstport",
-              "tcp.flags", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "tls.handshake.type",
-              "tls.handshake.extensions_server_name", "tls.handshake.extensions_alpn_str", "tls.handshake.ja3"]
-
-    def __init__(self, capture):
+    def __init__(self, capture, proto="tcp"):
+        self.proto = proto
+        self.FIELDS = ["frame.number", "frame.len", "frame.time_epoch", proto + ".stream", proto + ".srcport",
+                       proto + ".dstport", "tcp.flags" if proto == "tcp" else "udp.length", "ip.src", "ip.dst",
+                       "ipv6.src", "ipv6.dst", "tls.handshake.type", "tls.handshake.extensions_server_name",
+                       "tls.handshake.extensions_alpn_str", "tls.handshake.ja3",
+                       "tcp.stream" if proto != "tcp" else "tcp.len", "udp.stream" if proto == "dccp" else "ip.len"]
+        # (tshark -T fields prints a field named twice empty the first time.)
         args = ["-r", capture, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=\x1f", "-E", "separator=\t"]
         for f in self.FIELDS:
             args += ["-e", f]
@@ -430,22 +443,24 @@ class IndexOracle:
             ts = int(sec) * 10**9 + fraction_ns(frac)
             streams = [int(s) for s in col[3]]
             ips = list(zip(col[7], col[8])) + list(zip(col[9], col[10]))
+            owner = "tcp" if proto == "tcp" or col[15] else "udp" if proto == "udp" or col[16] else "dccp"
+            tls_types = col[11] if owner == proto else []
             frame = {"num": num, "len": int(col[1][0]), "ts": ts, "streams": streams, "layers": None,
-                     "tls_types": col[11], "sni": col[12], "alpn": col[13], "ja3": col[14]}
+                     "tls_types": tls_types, "sni": col[12], "alpn": col[13], "ja3": col[14]}
             if len(streams) == 1 and len(ips) == 1 and len(col[4]) == 1 and len(col[6]) == 1:
-                frame["layers"] = [(streams[0], ips[0][0], int(col[4][0]), ips[0][1], int(col[5][0]),
-                                    int(col[6][0], 16))]
+                flags = int(col[6][0], 16) if proto == "tcp" else 0
+                frame["layers"] = [(streams[0], ips[0][0], int(col[4][0]), ips[0][1], int(col[5][0]), flags)]
             else:
                 complex_frames.append(num)
             frames.append(frame)
-        layers = self._pdml_layers(capture, complex_frames)
+        layers = self._pdml_layers(capture, complex_frames, proto)
         for frame in frames:
             if frame["layers"] is None:
                 frame["layers"] = layers.get(frame["num"], [])
         self.rows = self._rows(frames)
 
     @staticmethod
-    def _pdml_layers(capture, nums):
+    def _pdml_layers(capture, nums, proto):
         import xml.etree.ElementTree as ET
         layers = {}
         for i in range(0, len(nums), 400):
@@ -463,12 +478,12 @@ class IndexOracle:
                         src = el.get("show")
                     elif name in ("ip.dst", "ipv6.dst"):
                         dst = el.get("show")
-                    elif el.tag == "proto" and name == "tcp":
-                        f = {c.get("name"): c.get("show") for c in el.iter("field")
-                             if c.get("name") in ("tcp.srcport", "tcp.dstport", "tcp.stream", "tcp.flags")}
-                        if "tcp.stream" in f:
-                            found.append((int(f["tcp.stream"]), src, int(f.get("tcp.srcport", 0)), dst,
-                                          int(f.get("tcp.dstport", 0)), int(f.get("tcp.flags", "0"), 16)))
+                    elif el.tag == "proto" and name == proto:
+                        keys = [proto + k for k in (".srcport", ".dstport", ".stream")] + ["tcp.flags"]
+                        f = {c.get("name"): c.get("show") for c in el.iter("field") if c.get("name") in keys}
+                        if proto + ".stream" in f:
+                            found.append((int(f[proto + ".stream"]), src, int(f.get(proto + ".srcport", 0)), dst,
+                                          int(f.get(proto + ".dstport", 0)), int(f.get("tcp.flags", "0"), 16)))
                 layers[num] = found
         return layers
 
@@ -517,8 +532,8 @@ class IndexOracle:
 
 
 @functools.lru_cache(maxsize=None)
-def index_oracle(capture):
-    return IndexOracle(capture)
+def index_oracle(capture, proto="tcp"):
+    return IndexOracle(capture, proto)
 
 
 def parse_time(text):

@@ -55,6 +55,9 @@ BAD_OPTIONS = [
     (["idle=1m"], "idle", "whole number from 0 to 86400"),
     (["streams=5-2"], "streams", "N, N-M or N-"),
     (["streams=x"], "streams", "N, N-M or N-"),
+    (["proto=icmp"], "proto", "tcp, udp, all"),
+    (["proto=tcp,"], "proto", "tcp, udp, all"),
+    (["proto="], "proto", "tcp, udp, all"),
     (["streams="], "streams", "streams=0-99"),
     (["select="], "select", "display filter"),
     (["justaword"], "justaword", "KEY=VALUE"),
@@ -109,6 +112,23 @@ def test_existing_split_is_refused_then_replaced(workdir):
     proc = split(os.path.join(REPO, "captures", "rawip.pcap"), out, "replace=yes")
     assert proc.returncode == 0, proc.stderr
     check_membership(os.path.join(REPO, "captures", "rawip.pcap"), out)
+
+
+def test_udp_files_count_as_a_split(workdir):
+    """A folder holding only the UDP files of an earlier split is refused
+    too, and replace=yes removes them."""
+    out = os.path.join(workdir, "out")
+    udp = os.path.join(REPO, "captures", "udp.pcap")
+    assert split(udp, out, "proto=udp", "index=no").returncode == 0
+    assert split_files(out, "udp") and not split_files(out, "tcp")
+    before = digest_folder(out)
+    proc = split(MIXED, out)
+    assert proc.returncode != 0 and "replace=yes" in proc.stderr, proc.stderr
+    assert digest_folder(out) == before
+    proc = split(MIXED, out, "replace=yes")
+    assert proc.returncode == 0, proc.stderr
+    assert not split_files(out, "udp")
+    check_membership(MIXED, out)
 
 
 def test_other_files_in_the_folder_are_kept(workdir):

@@ -1,23 +1,24 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The membership rule, on every capture: each stream's file holds exactly
 the frames `tshark -2 -Y "tcp.stream eq N" -w` writes, in capture order,
-with the same time stamps, lengths, bytes and comments."""
+with the same time stamps, lengths, bytes and comments; with proto=all the
+same for each UDP stream and `udp.stream eq N`."""
 import os
 import re
 import pytest
 
 import capfile
-from conftest import (SANITIZED, bundled_captures, capinfos_all, capture_id, check_membership, oracle,
-                      public_captures, scratch, split, split_files, stderr_lines, tshark, tshark_version)
+from conftest import (PROTOS, SANITIZED, bundled_captures, capinfos_all, capture_id, check_membership, oracle,
+                      public_captures, read_index, scratch, split, split_files, stderr_lines, tshark, tshark_version)
 
 CAPTURES = bundled_captures() + public_captures()
 
-# (format, options): the defaults; a tiny cache, where frames of closed
-# streams wait in memory (buffer_mb) and files are evicted and reopened; and
-# no buffer, where every such frame evicts a file and reopens (appends to)
-# its own.
-VARIANTS = [("pcapng", ()), ("pcap", ()), ("pcapng", ("max_open=2",)), ("pcap", ("max_open=2", "buffer_mb=0")),
-            ("pcapng", ("max_open=2", "buffer_mb=0"))]
+# (format, options): the defaults (TCP only); a tiny cache, where frames of
+# closed streams wait in memory (buffer_mb) and files are evicted and
+# reopened; and no buffer, where every such frame evicts a file and reopens
+# (appends to) its own. Two of them split UDP too.
+VARIANTS = [("pcapng", ()), ("pcap", ()), ("pcapng", ("max_open=2", "proto=all")),
+            ("pcap", ("max_open=2", "buffer_mb=0", "proto=all")), ("pcapng", ("max_open=2", "buffer_mb=0"))]
 
 
 def variant_id(v):
@@ -43,33 +44,43 @@ def test_membership(capture, variant):
     assert proc.returncode == o.returncode, proc.stderr
     summary = [l for l in stderr_lines(proc) if l.startswith("flowsplit: ")]
     assert len(summary) == 1 and " streams, " in summary[0], proc.stderr
-    files = check_membership(capture, out, fmt)
-    assert int(re.search(r"flowsplit: (\d+) streams", summary[0]).group(1)) == len(files)
-    if files:
-        capinfos_all(out, files.values())
+    protos = PROTOS if "proto=all" in extra else ("tcp",)
+    names = []
+    for proto in PROTOS:
+        if proto in protos:
+            names += check_membership(capture, out, fmt, proto=proto).values()
+        else:
+            assert not split_files(out, proto), "%s files without proto=%s" % (proto, proto)
+    if os.path.exists(os.path.join(out, "streams.csv")):
+        assert {r["proto"] for r in read_index(out)} <= set(protos), "rows of a transport not asked for"
+    assert int(re.search(r"flowsplit: (\d+) streams", summary[0]).group(1)) == len(names)
+    if names:
+        capinfos_all(out, names)
     if max_open:
         most = int(re.search(r"at most (\d+) files open", summary[0]).group(1))
         assert most <= max_open, summary[0]
 
 
+@pytest.mark.parametrize("proto", PROTOS)
 @pytest.mark.parametrize("capture", CAPTURES, ids=capture_id)
-def test_reference_exports(capture):
+def test_reference_exports(capture, proto):
     """Keeps the oracle's listing honest: for a sample of streams, a real
-    `tshark -2 -Y "tcp.stream eq N" -w` export equals flowsplit's file,
-    record by record (time, lengths, bytes, comments, link type)."""
-    o = oracle(capture)
+    `tshark -2 -Y "tcp.stream eq N" -w` (or udp.stream) export equals
+    flowsplit's file, record by record (time, lengths, bytes, comments,
+    link type)."""
+    o = oracle(capture, proto)
     streams = sorted(o.streams)
     if not streams:
-        pytest.skip("no TCP stream in this capture")
-    work = scratch(capture_id(capture) + "-ref")
+        pytest.skip("no %s stream in this capture" % proto.upper())
+    work = scratch(capture_id(capture) + "-ref-" + proto)
     out = os.path.join(work, "out")
-    proc = split(capture, out)
+    proc = split(capture, out, "proto=" + proto)
     assert proc.returncode == o.returncode, proc.stderr
-    files = split_files(out)
-    picks = sorted({streams[0], streams[len(streams) // 2], streams[-1]} | set(fragment_streams(capture)[:3]))
+    files = split_files(out, proto)
+    picks = sorted({streams[0], streams[len(streams) // 2], streams[-1]} | set(fragment_streams(capture, proto)[:3]))
     for s in picks:
         ref = os.path.join(work, "ref-%d.pcapng" % s)
-        p = tshark(["-2", "-r", capture, "-Y", "tcp.stream eq %d" % s, "-w", ref], plugin=False)
+        p = tshark(["-2", "-r", capture, "-Y", "%s.stream eq %d" % (proto, s), "-w", ref], plugin=False)
         assert p.returncode == o.returncode, p.stderr
         want = capfile.read(ref)
         got = capfile.read(os.path.join(out, files[s]))
@@ -92,33 +103,47 @@ def test_reference_exports(capture):
 _FRAG_CACHE = {}
 
 
-def fragment_streams(capture):
+def fragment_streams(capture, proto="tcp"):
     """Streams that hold IP fragments (frames reassembled from others)."""
-    if capture not in _FRAG_CACHE:
+    if (capture, proto) not in _FRAG_CACHE:
         p = tshark(["-2", "-r", capture, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,",
-                    "-e", "tcp.stream", "-Y", "ip.fragment or ipv6.fragment"], plugin=False)
+                    "-e", proto + ".stream", "-Y", "ip.fragment or ipv6.fragment"], plugin=False)
         found = []
         for line in p.stdout.splitlines():
             for s in line.split(","):
                 if s.strip() and int(s) not in found:
                     found.append(int(s))
-        _FRAG_CACHE[capture] = found
-    return _FRAG_CACHE[capture]
+        _FRAG_CACHE[(capture, proto)] = found
+    return _FRAG_CACHE[(capture, proto)]
 
 
+# (bundled capture, display filter) for each case.
 HARD_CASES = {
-    "TCP segment in IPv4 fragments": "ip.fragment and tcp",
-    "TCP segment in IPv6 fragments": "ipv6.fragment and tcp",
-    "port reuse": "tcp.analysis.reused_ports",
-    "TCP header with a bad length": "tcp.hdr_len < 20",
-    "TCP quoted in ICMP": "icmp and tcp",
-    "TCP in GRE": "gre and tcp",
-    "6in4 tunnel": "ip and ipv6 and tcp",
-    "VLAN": "vlan and tcp",
-    "QinQ": "ieee8021ad and vlan and tcp",
-    "MPLS": "mpls and tcp",
-    "retransmission": "tcp.analysis.retransmission",
-    "UDP in fragments": "ip.fragment and udp",
+    "TCP segment in IPv4 fragments": ("mixed.pcap", "ip.fragment and tcp"),
+    "TCP segment in IPv6 fragments": ("mixed.pcap", "ipv6.fragment and tcp"),
+    "port reuse": ("mixed.pcap", "tcp.analysis.reused_ports"),
+    "TCP header with a bad length": ("mixed.pcap", "tcp.hdr_len < 20"),
+    "TCP quoted in ICMP": ("mixed.pcap", "icmp and tcp"),
+    "TCP in GRE": ("mixed.pcap", "gre and tcp"),
+    "6in4 tunnel": ("mixed.pcap", "ip and ipv6 and tcp"),
+    "VLAN": ("mixed.pcap", "vlan and tcp"),
+    "QinQ": ("mixed.pcap", "ieee8021ad and vlan and tcp"),
+    "MPLS": ("mixed.pcap", "mpls and tcp"),
+    "retransmission": ("mixed.pcap", "tcp.analysis.retransmission"),
+    "UDP in fragments": ("mixed.pcap", "ip.fragment and udp"),
+    "UDP in IPv4 fragments, the peer between them": ("udp.pcap", "ip.fragment and udp.stream"),
+    "UDP in IPv6 fragments": ("udp.pcap", "ipv6.fragment and udp.stream"),
+    "UDP quoted in ICMP": ("udp.pcap", "icmp and udp.stream"),
+    "UDP quoted in ICMPv6": ("udp.pcap", "icmpv6 and udp.stream"),
+    "UDP over IPv6": ("udp.pcap", "ipv6 and udp.stream and not icmpv6"),
+    "UDP in GRE": ("udp.pcap", "gre and udp.stream"),
+    "UDP length past the datagram": ("udp.pcap", "udp.length > 400 and udp.length.bad"),
+    "UDP length under its header": ("udp.pcap", "udp and not udp.stream"),
+    "TCP in VXLAN: one frame, a UDP and a TCP stream": ("udp.pcap", "vxlan and udp.stream and tcp.stream"),
+    "TLS ClientHello in a tunnelled TCP stream": ("udp.pcap", "udp.stream and tls.handshake.type == 1"),
+    "DCCP quoted in ICMP": ("dccp.pcap", "icmp and dccp.stream"),
+    "DCCP over IPv6": ("dccp.pcap", "ipv6 and dccp.stream"),
+    "DCCP 4-tuple used again after a Reset": ("dccp.pcap", "dccp.type == 0 and frame.number > 50"),
 }
 
 
@@ -139,12 +164,13 @@ def test_tcp_inside_tcp_is_in_both_streams():
 
 @pytest.mark.parametrize("case", sorted(HARD_CASES))
 def test_bundled_captures_cover_the_hard_cases(case):
-    """The generated capture really holds each case the rule must hold for,
+    """The generated captures really hold each case the rule must hold for,
     so the membership tests cannot pass vacuously."""
-    mixed = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "captures", "mixed.pcap")
-    p = tshark(["-2", "-r", mixed, "-Y", HARD_CASES[case]], plugin=False)
+    name, flt = HARD_CASES[case]
+    capture = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "captures", name)
+    p = tshark(["-2", "-r", capture, "-Y", flt], plugin=False)
     assert p.returncode == 0, p.stderr
-    assert p.stdout.strip(), "captures/mixed.pcap has no frame for: " + case
+    assert p.stdout.strip(), "captures/%s has no frame for: %s" % (name, case)
 
 
 @pytest.mark.parametrize("name", ["ppp-dir.pcap", "packet-options.pcapng"])

@@ -4,12 +4,12 @@ of each stream that has at least one frame matching a display filter, in
 one pass). On every capture the streams split are those tshark names
 (`tshark -Y FILTER -T fields -e tcp.stream`, or the list against tshark's
 own tcp.stream values), each by the membership rule, and the index has
-exactly their rows."""
+exactly their rows; with proto=all the same for udp.stream."""
 import os
 
 import pytest
 
-from conftest import (bundled_captures, capture_id, check_membership, oracle, public_captures, read_index,
+from conftest import (PROTOS, bundled_captures, capture_id, check_membership, oracle, public_captures, read_index,
                       scratch, split, split_files, stderr_lines, summary_number, tshark)
 
 CAPTURES = bundled_captures() + public_captures()
@@ -26,23 +26,29 @@ FILTERS = [
 ]
 
 
-def streams_matching(capture, flt):
-    """The tcp.stream values of the frames that match flt, by tshark."""
+def streams_matching(capture, flt, proto="tcp"):
+    """The tcp.stream (udp.stream) values of the frames that match flt, by tshark."""
     proc = tshark(["-r", capture, "-Y", flt, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,",
-                   "-e", "tcp.stream"], plugin=False)
+                   "-e", proto + ".stream"], plugin=False)
     found = set()
     for line in proc.stdout.splitlines():
         found.update(int(s) for s in line.split(",") if s.strip())
     return found
 
 
-def check_selected(capture, out, proc, expected):
+def check_selected(capture, out, proc, expected, others=None):
+    """expected: the TCP streams that must be split; others: {proto: streams}
+    of the other transports (none when not given)."""
     assert proc.returncode == oracle(capture).returncode, proc.stderr
-    check_membership(capture, out, only=expected)
     rows = read_index(out) if os.path.exists(os.path.join(out, "streams.csv")) else []
-    assert sorted(int(r["stream"]) for r in rows) == sorted(expected)
-    assert summary_number(proc, r"flowsplit: (\d+) streams") == len(expected)
-    assert summary_number(proc, r"written to (\d+) files") == len(expected)
+    wanted = dict(others or {}, tcp=expected)
+    for proto in PROTOS:
+        want = wanted.get(proto, ())
+        check_membership(capture, out, only=want, proto=proto)
+        assert sorted(int(r["stream"]) for r in rows if r["proto"] == proto) == sorted(want)
+    total = sum(len(w) for w in wanted.values())
+    assert summary_number(proc, r"flowsplit: (\d+) streams") == total
+    assert summary_number(proc, r"written to (\d+) files") == total
 
 
 def list_of(streams):
@@ -83,6 +89,36 @@ def test_select_filter(capture):
         out = os.path.join(scratch("%s-select-%d" % (capture_id(capture), i)), "out")
         proc = split(capture, out, "select=" + flt, *(["format=pcap"] if i % 2 else []))
         check_selected(capture, out, proc, want)
+
+
+def in_list(text, stream):
+    """Does a streams=LIST text such as "0,5-9,20-" hold stream?"""
+    for part in text.split(","):
+        low, dash, high = part.partition("-")
+        if (not dash and stream == int(low)) or (dash and int(low) <= stream and (not high or stream <= int(high))):
+            return True
+    return False
+
+
+OTHER_CAPTURES = [c for c in CAPTURES if any(oracle(c, p).streams for p in PROTOS[1:])]
+
+
+@pytest.mark.parametrize("capture", OTHER_CAPTURES, ids=capture_id)
+def test_select_and_streams_with_udp_and_dccp(capture):
+    """proto=all: a filter that picks streams of several transports, and a
+    list, which counts in each transport's own numbers."""
+    flt = "udp.length > 100 || dccp.type == 2 || (tcp.flags.syn == 1 && tcp.flags.ack == 0)"
+    want = {proto: streams_matching(capture, flt, proto) for proto in PROTOS}
+    out = os.path.join(scratch(capture_id(capture) + "-select-other"), "out")
+    proc = split(capture, out, "proto=all", "select=" + flt, "max_open=2")
+    check_selected(capture, out, proc, want.pop("tcp"), want)
+    proto = "udp" if oracle(capture, "udp").streams else "dccp"
+    text, _ = list_of(oracle(capture, proto).streams)
+    want = {p: {s for s in oracle(capture, p).streams if in_list(text, s)} for p in ("tcp", proto)}
+    assert want[proto], "the list picks no %s stream" % proto
+    out = os.path.join(scratch(capture_id(capture) + "-streams-other"), "out")
+    proc = split(capture, out, "proto=tcp," + proto, "streams=" + text)
+    check_selected(capture, out, proc, want.pop("tcp"), want)
 
 
 def test_select_and_streams_together(workdir):
