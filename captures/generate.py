@@ -46,16 +46,19 @@ def ip_bytes(addr):
 
 # --- layer 4 -------------------------------------------------------------
 
+def pseudo_header(src, dst, proto, length):
+    """The IPv4 or IPv6 pseudo-header a transport checksum covers."""
+    sa, da = ip_bytes(src), ip_bytes(dst)
+    if len(sa) == 4:
+        return sa + da + struct.pack("!BBH", 0, proto, length)
+    return sa + da + struct.pack("!IxxxB", length, proto)
+
+
 def tcp(src, dst, sport, dport, seq, ack, flags, payload=b"", window=65535, hlen_words=5):
     hdr = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
                       hlen_words << 4, flags, window, 0, 0)
     seg = hdr + payload
-    sa, da = ip_bytes(src), ip_bytes(dst)
-    if len(sa) == 4:
-        pseudo = sa + da + struct.pack("!BBH", 0, 6, len(seg))
-    else:
-        pseudo = sa + da + struct.pack("!IxxxB", len(seg), 6)
-    csum = checksum(pseudo + seg)
+    csum = checksum(pseudo_header(src, dst, 6, len(seg)) + seg)
     return seg[:16] + struct.pack("!H", csum) + seg[18:]
 
 
@@ -64,12 +67,7 @@ def udp(sport, dport, payload, src=None, dst=None):
     dgram = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
     if src is None:
         return dgram
-    sa, da = ip_bytes(src), ip_bytes(dst)
-    if len(sa) == 4:
-        pseudo = sa + da + struct.pack("!BBH", 0, 17, len(dgram))
-    else:
-        pseudo = sa + da + struct.pack("!IxxxB", len(dgram), 17)
-    csum = checksum(pseudo + dgram) or 0xFFFF
+    csum = checksum(pseudo_header(src, dst, 17, len(dgram)) + dgram) or 0xFFFF
     return dgram[:6] + struct.pack("!H", csum) + dgram[8:]
 
 
@@ -412,12 +410,7 @@ def dccp(src, dst, sport, dport, ptype, seq, ack=None, extra=b"", payload=b""):
     offset = (16 + len(hdr_rest)) // 4
     pkt = (struct.pack("!HHBBHBB", sport, dport, offset, 0, 0, (ptype << 1) | 1, 0) + seq.to_bytes(6, "big")
            + hdr_rest + payload)
-    sa, da = ip_bytes(src), ip_bytes(dst)
-    if len(sa) == 4:
-        pseudo = sa + da + struct.pack("!BBH", 0, 33, len(pkt))
-    else:
-        pseudo = sa + da + struct.pack("!IxxxB", len(pkt), 33)
-    return pkt[:6] + struct.pack("!H", checksum(pseudo + pkt)) + pkt[8:]
+    return pkt[:6] + struct.pack("!H", checksum(pseudo_header(src, dst, 33, len(pkt)) + pkt)) + pkt[8:]
 
 
 def dccp_streams(rng):
