@@ -159,9 +159,9 @@ def send_orphan_fragment(port):
         raw.sendto(ip + tcp, ("127.0.0.1", 0))
 
 
-def start_live(workdir, port, *options):
+def start_live(workdir, port, *options, capture_filter="tcp port %d"):
     out = os.path.join(workdir, "out")
-    args = ["-i", "lo", "-q", "-f", "tcp port %d" % port, "-X", "flowsplit:out=%s,idle=%d" % (out, IDLE)]
+    args = ["-i", "lo", "-q", "-f", capture_filter % port, "-X", "flowsplit:out=%s,idle=%d" % (out, IDLE)]
     for opt in options:
         args += ["-X", "flowsplit:" + opt]
     cmd, env = tshark_command(args, capture=True)
@@ -269,6 +269,75 @@ def test_live_capture_splits_as_the_recording(workdir, signum):
         got, want = records(os.path.join(out, name)), recorded.expected(stream)
         assert [g[1:] for g in got] == [w[1:] for w in want], name
         assert all(abs(g[0] - w[0]) < 50_000_000 for g, w in zip(got, want)), name
+
+
+def udp_exchange(client, port, count):
+    """count datagrams from client to the UDP echo on port, each answered."""
+    for i in range(count):
+        client.sendto(b"u" * (50 + i), ("127.0.0.1", port))
+        client.recvfrom(65536)
+
+
+def test_live_udp_streams_close_when_idle(workdir):
+    """proto=tcp,udp live: UDP has no end, so a UDP stream's file is written
+    out and closed idle= seconds after its last datagram, and a later
+    datagram of the stream is appended; at the end every TCP and UDP file
+    is what tshark -2 says of the frames tshark dissected."""
+    port = free_port()
+    server = EchoServer(port)
+    echo = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    echo.bind(("127.0.0.1", port))
+    running = True
+
+    def serve_udp():
+        echo.settimeout(0.2)
+        while running:
+            try:
+                data, peer = echo.recvfrom(65536)
+            except socket.timeout:
+                continue
+            echo.sendto(data, peer)
+    threading.Thread(target=serve_udp, daemon=True).start()
+    clients = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(3)]
+    for c in clients:
+        c.settimeout(5)
+    live, out = start_live(workdir, port, "proto=tcp,udp", capture_filter="port %d")
+    try:
+        live.wait_started()
+        pid = live.proc.pid
+        for k, c in enumerate(clients):
+            udp_exchange(c, port, 2 + k)
+        short_connection(port, 500)
+        time.sleep(IDLE + 1.5)
+        udp_names = set(split_files(out, "udp").values())
+        assert len(udp_names) == 3, sorted(os.listdir(out))
+        assert len(split_files(out, "tcp")) == 1
+        assert open_files(pid, out) == set(), "files of idle UDP streams still open"
+        capinfos_all(out, udp_names)
+        before = {n: records(os.path.join(out, n)) for n in udp_names}
+        udp_exchange(clients[0], port, 2)
+        time.sleep(IDLE + 1.5)
+        assert open_files(pid, out) == set()
+        dissected = os.path.join(workdir, "dissected.pcapng")
+        shutil.copyfile(capture_file_of(live), dissected)
+    finally:
+        status = live.stop()
+        running = False
+        server.close()
+        echo.close()
+        for c in clients:
+            c.close()
+    note_sanitizer_stderr(live.stderr)
+    assert status == 0, live.stderr
+    grown = [n for n in udp_names if len(records(os.path.join(out, n))) > len(before[n])]
+    assert len(grown) == 1, "the later datagrams were not appended to their stream's file"
+    for proto in ("tcp", "udp"):
+        o = oracle(dissected, proto)
+        files = split_files(out, proto)
+        assert sorted(files) == sorted(o.streams)
+        for stream, name in files.items():
+            assert records(os.path.join(out, name)) == o.expected(stream), name
+    assert sorted(r["proto"] for r in read_index(out)) == ["tcp", "udp", "udp", "udp"]
 
 
 def capture_file_of(capture):
