@@ -414,53 +414,62 @@ def index_escape(raw):
 
 class IndexOracle:
     """What tshark's own fields say each row of streams.csv must be: the sums
-    of frame.len per tcp.stream (or udp.stream) and direction, A being the
-    source of the stream's first frame (the IP layer carrying its TCP layer;
-    PDML gives the layer structure for frames with tunnels, ICMP quotes or
-    TCP in TCP). A ClientHello belongs to the frame's innermost TCP stream,
-    or to its innermost UDP stream when it has no TCP (QUIC), else DCCP's."""
+    of frame.len per tcp.stream (udp.stream, dccp.stream) and direction, A
+    being the source of the stream's first frame (the IP layer carrying its
+    TCP layer; PDML gives the layer structure for frames with tunnels, ICMP
+    quotes or TCP in TCP). A ClientHello belongs to the frame's innermost
+    TCP stream, or to its innermost UDP stream when it has no TCP (QUIC),
+    else DCCP's. One tshark pass reads every transport: rows[proto]."""
 
-    def __init__(self, capture, proto="tcp"):
-        self.proto = proto
-        self.FIELDS = ["frame.number", "frame.len", "frame.time_epoch", proto + ".stream", proto + ".srcport",
-                       proto + ".dstport", "tcp.flags" if proto == "tcp" else "udp.length", "ip.src", "ip.dst",
-                       "ipv6.src", "ipv6.dst", "tls.handshake.type", "tls.handshake.extensions_server_name",
-                       "tls.handshake.extensions_alpn_str", "tls.handshake.ja3",
-                       "tcp.stream" if proto != "tcp" else "tcp.len", "udp.stream" if proto == "dccp" else "ip.len"]
-        # (tshark -T fields prints a field named twice empty the first time.)
+    COMMON = ["frame.number", "frame.len", "frame.time_epoch", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst",
+              "tls.handshake.type", "tls.handshake.extensions_server_name", "tls.handshake.extensions_alpn_str",
+              "tls.handshake.ja3", "tcp.flags"]
+
+    def __init__(self, capture):
+        fields = self.COMMON + [p + k for p in PROTOS for k in (".stream", ".srcport", ".dstport")]
         args = ["-r", capture, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=\x1f", "-E", "separator=\t"]
-        for f in self.FIELDS:
+        for f in fields:
             args += ["-e", f]
         proc = tshark(args, plugin=False)
         self.returncode = proc.returncode
-        frames, complex_frames = [], []
+        frames = {p: [] for p in PROTOS}
+        complex_frames = set()
         for line in proc.stdout.splitlines():
-            col = [c.split("\x1f") if c else [] for c in line.split("\t")]
-            if len(col) < len(self.FIELDS) or not col[0] or not col[3]:
+            c = dict(zip(fields, [v.split("\x1f") if v else [] for v in line.split("\t")]))
+            if len(c) < len(fields) or not c["frame.number"]:
                 continue
-            num = int(col[0][0])
-            sec, _, frac = col[2][0].partition(".")
+            num = int(c["frame.number"][0])
+            sec, _, frac = c["frame.time_epoch"][0].partition(".")
             ts = int(sec) * 10**9 + fraction_ns(frac)
-            streams = [int(s) for s in col[3]]
-            ips = list(zip(col[7], col[8])) + list(zip(col[9], col[10]))
-            owner = "tcp" if proto == "tcp" or col[15] else "udp" if proto == "udp" or col[16] else "dccp"
-            tls_types = col[11] if owner == proto else []
-            frame = {"num": num, "len": int(col[1][0]), "ts": ts, "streams": streams, "layers": None,
-                     "tls_types": tls_types, "sni": col[12], "alpn": col[13], "ja3": col[14]}
-            if len(streams) == 1 and len(ips) == 1 and len(col[4]) == 1 and len(col[6]) == 1:
-                flags = int(col[6][0], 16) if proto == "tcp" else 0
-                frame["layers"] = [(streams[0], ips[0][0], int(col[4][0]), ips[0][1], int(col[5][0]), flags)]
-            else:
-                complex_frames.append(num)
-            frames.append(frame)
-        layers = self._pdml_layers(capture, complex_frames, proto)
-        for frame in frames:
-            if frame["layers"] is None:
-                frame["layers"] = layers.get(frame["num"], [])
-        self.rows = self._rows(frames)
+            ips = list(zip(c["ip.src"], c["ip.dst"])) + list(zip(c["ipv6.src"], c["ipv6.dst"]))
+            owner = next((p for p in PROTOS if c[p + ".stream"]), None)
+            for proto in PROTOS:
+                streams = [int(v) for v in c[proto + ".stream"]]
+                if not streams:
+                    continue
+                sports, dports = c[proto + ".srcport"], c[proto + ".dstport"]
+                frame = {"num": num, "len": int(c["frame.len"][0]), "ts": ts, "streams": streams, "layers": None,
+                         "tls_types": c["tls.handshake.type"] if owner == proto else [],
+                         "sni": c["tls.handshake.extensions_server_name"],
+                         "alpn": c["tls.handshake.extensions_alpn_str"], "ja3": c["tls.handshake.ja3"]}
+                flags = c["tcp.flags"] if proto == "tcp" else ["0"]
+                if len(streams) == 1 and len(ips) == 1 and len(sports) == 1 and len(flags) == 1:
+                    frame["layers"] = [(streams[0], ips[0][0], int(sports[0]), ips[0][1], int(dports[0]),
+                                        int(flags[0], 16))]
+                else:
+                    complex_frames.add(num)
+                frames[proto].append(frame)
+        layers = self._pdml_layers(capture, sorted(complex_frames))
+        self.rows = {}
+        for proto in PROTOS:
+            for frame in frames[proto]:
+                if frame["layers"] is None:
+                    frame["layers"] = layers.get(frame["num"], {}).get(proto, [])
+            self.rows[proto] = self._rows(frames[proto])
 
     @staticmethod
-    def _pdml_layers(capture, nums, proto):
+    def _pdml_layers(capture, nums):
+        """{frame: {proto: [(stream, src, sport, dst, dport, tcp flags)]}} from PDML."""
         import xml.etree.ElementTree as ET
         layers = {}
         for i in range(0, len(nums), 400):
@@ -469,7 +478,7 @@ class IndexOracle:
             proc = tshark(["-r", capture, "-T", "pdml", "-Y", flt], plugin=False)
             root = ET.fromstring(proc.stdout)
             for packet in root.iter("packet"):
-                num, src, dst, found = None, None, None, []
+                num, src, dst, found = None, None, None, {p: [] for p in PROTOS}
                 for el in packet.iter():
                     name = el.get("name")
                     if name == "frame.number":
@@ -478,12 +487,12 @@ class IndexOracle:
                         src = el.get("show")
                     elif name in ("ip.dst", "ipv6.dst"):
                         dst = el.get("show")
-                    elif el.tag == "proto" and name == proto:
-                        keys = [proto + k for k in (".srcport", ".dstport", ".stream")] + ["tcp.flags"]
+                    elif el.tag == "proto" and name in PROTOS:
+                        keys = [name + k for k in (".srcport", ".dstport", ".stream")] + ["tcp.flags"]
                         f = {c.get("name"): c.get("show") for c in el.iter("field") if c.get("name") in keys}
-                        if proto + ".stream" in f:
-                            found.append((int(f[proto + ".stream"]), src, int(f.get(proto + ".srcport", 0)), dst,
-                                          int(f.get(proto + ".dstport", 0)), int(f.get("tcp.flags", "0"), 16)))
+                        if name + ".stream" in f:
+                            found[name].append((int(f[name + ".stream"]), src, int(f.get(name + ".srcport", 0)), dst,
+                                                int(f.get(name + ".dstport", 0)), int(f.get("tcp.flags", "0"), 16)))
                 layers[num] = found
         return layers
 
@@ -532,8 +541,8 @@ class IndexOracle:
 
 
 @functools.lru_cache(maxsize=None)
-def index_oracle(capture, proto="tcp"):
-    return IndexOracle(capture, proto)
+def index_oracle(capture):
+    return IndexOracle(capture)
 
 
 def parse_time(text):

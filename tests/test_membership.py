@@ -150,7 +150,7 @@ HARD_CASES = {
 def test_bundled_capture_has_streams_without_syn():
     from conftest import index_oracle
     mixed = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "captures", "mixed.pcap")
-    assert [s for s, r in index_oracle(mixed).rows.items() if r["syn"] == 0]
+    assert [s for s, r in index_oracle(mixed).rows["tcp"].items() if r["syn"] == 0]
 
 
 def test_tcp_inside_tcp_is_in_both_streams():
