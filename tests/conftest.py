@@ -254,58 +254,75 @@ def fraction_ns(frac):
 
 class Oracle:
     """What tshark says of a capture: each frame's digest, and each stream's
-    frames, for the streams of proto ("tcp": tcp.stream, "udp": udp.stream)."""
+    frames, for the streams of proto ("tcp": tcp.stream, "udp": udp.stream,
+    "dccp": dccp.stream). Made from a _Capture, which reads every transport
+    in one tshark pass."""
 
-    def __init__(self, capture, proto="tcp"):
-        fields = ["frame.number", proto + ".stream", "ip.fragment", "ipv6.fragment", "frame.time_epoch",
-                  "frame.len", "frame.cap_len", "frame.md5_hash", "frame.comment", proto + ".srcport",
-                  proto + ".dstport", "tcp.flags" if proto == "tcp" else "udp.length"]
-        # (tshark -T fields prints a field named twice empty the first time.)
-        args = ["-2", "-r", capture, "-o", "frame.generate_md5_hash:TRUE", "-T", "fields",
-                "-E", "occurrence=a", "-E", "aggregator=\x1f", "-E", "separator=\t"]
-        for f in fields:
-            args += ["-e", f]
-        proc = tshark(args, plugin=False)
-        self.returncode = proc.returncode
-        self.digest = {}
+    def __init__(self, returncode, digest):
+        self.returncode = returncode
+        self.digest = digest
         self.streams = {}           # stream -> sorted frame numbers
-        own = {}                    # stream -> frames that carry it themselves
-        self.first = {}             # stream -> (srcport, dstport, flags) of its first frame
-        for line in proc.stdout.splitlines():
-            col = line.split("\t")
-            if len(col) < len(fields) or not col[0]:
-                continue
-            num = int(col[0])
-            sec, _, frac = col[4].partition(".")
-            # tshark prints the nanoseconds as they are, at least 9 digits
-            # (10 for an invalid time stamp whose fraction is >= 1 s).
-            ts = None       # a record without a time stamp (a whole file read as one frame)
-            if col[4]:
-                ts = int(sec) * 10**9 + fraction_ns(frac) * (-1 if sec.startswith("-") else 1)
-            comments = ",".join(c for c in col[8].split("\x1f") if c)
-            self.digest[num] = (ts, int(col[5]), int(col[6]), col[7], comments)
-            streams = [int(s) for s in col[1].split("\x1f") if s]
-            frags = [int(f) for f in (col[2] + "\x1f" + col[3]).split("\x1f") if f]
-            sports, dports, flags = (col[9].split("\x1f"), col[10].split("\x1f"), col[11].split("\x1f"))
-            for k, s in enumerate(streams):
-                members = self.streams.setdefault(s, set())
-                members.add(num)
-                own.setdefault(s, set()).add(num)
-                members.update(frags)
-                if s not in self.first and k < len(sports) and sports[k] and dports[k]:
-                    tcp_flags = int(flags[k], 16) if proto == "tcp" and k < len(flags) and flags[k] else 0
-                    self.first[s] = (int(sports[k]), int(dports[k]), tcp_flags)
-        self.streams = {s: sorted(m) for s, m in self.streams.items()}
-        # The earlier IP fragments a stream's segments were reassembled from.
-        self.fragments_only = {s: set(m) - own.get(s, set()) for s, m in self.streams.items()}
+        self.first = {}             # stream -> (srcport, dstport, tcp flags) of its first frame
+        self.fragments_only = {}    # stream -> the earlier IP fragments its segments were reassembled from
 
     def expected(self, stream):
         return [self.digest[n] for n in self.streams[stream]]
 
 
+def _read_capture(capture):
+    """{proto: Oracle} of a capture, from one tshark -2 pass."""
+    common = ["frame.number", "ip.fragment", "ipv6.fragment", "frame.time_epoch", "frame.len", "frame.cap_len",
+              "frame.md5_hash", "frame.comment", "tcp.flags"]
+    fields = common + [p + k for p in PROTOS for k in (".stream", ".srcport", ".dstport")]
+    args = ["-2", "-r", capture, "-o", "frame.generate_md5_hash:TRUE", "-T", "fields",
+            "-E", "occurrence=a", "-E", "aggregator=\x1f", "-E", "separator=\t"]
+    for f in fields:
+        args += ["-e", f]
+    proc = tshark(args, plugin=False)
+    digest = {}
+    oracles = {p: Oracle(proc.returncode, digest) for p in PROTOS}
+    own = {p: {} for p in PROTOS}   # stream -> frames that carry it themselves
+    for line in proc.stdout.splitlines():
+        values = line.split("\t")
+        if len(values) < len(fields) or not values[0]:
+            continue
+        c = dict(zip(fields, values))
+        num = int(c["frame.number"])
+        sec, _, frac = c["frame.time_epoch"].partition(".")
+        # tshark prints the nanoseconds as they are, at least 9 digits
+        # (10 for an invalid time stamp whose fraction is >= 1 s).
+        ts = None       # a record without a time stamp (a whole file read as one frame)
+        if c["frame.time_epoch"]:
+            ts = int(sec) * 10**9 + fraction_ns(frac) * (-1 if sec.startswith("-") else 1)
+        comments = ",".join(v for v in c["frame.comment"].split("\x1f") if v)
+        digest[num] = (ts, int(c["frame.len"]), int(c["frame.cap_len"]), c["frame.md5_hash"], comments)
+        frags = [int(f) for f in (c["ip.fragment"] + "\x1f" + c["ipv6.fragment"]).split("\x1f") if f]
+        flags = c["tcp.flags"].split("\x1f")
+        for proto in PROTOS:
+            o = oracles[proto]
+            streams = [int(v) for v in c[proto + ".stream"].split("\x1f") if v]
+            sports, dports = c[proto + ".srcport"].split("\x1f"), c[proto + ".dstport"].split("\x1f")
+            for k, st in enumerate(streams):
+                members = o.streams.setdefault(st, set())
+                members.add(num)
+                own[proto].setdefault(st, set()).add(num)
+                members.update(frags)
+                if st not in o.first and k < len(sports) and sports[k] and dports[k]:
+                    tcp_flags = int(flags[k], 16) if proto == "tcp" and k < len(flags) and flags[k] else 0
+                    o.first[st] = (int(sports[k]), int(dports[k]), tcp_flags)
+    for proto, o in oracles.items():
+        o.streams = {st: sorted(m) for st, m in o.streams.items()}
+        o.fragments_only = {st: set(m) - own[proto].get(st, set()) for st, m in o.streams.items()}
+    return oracles
+
+
 @functools.lru_cache(maxsize=None)
+def _capture_oracles(capture):
+    return _read_capture(capture)
+
+
 def oracle(capture, proto="tcp"):
-    return Oracle(capture, proto)
+    return _capture_oracles(capture)[proto]
 
 
 def split_files(out, proto="tcp"):
