@@ -297,7 +297,8 @@ def test_live_udp_streams_close_when_idle(workdir):
             except socket.timeout:
                 continue
             echo.sendto(data, peer)
-    threading.Thread(target=serve_udp, daemon=True).start()
+    udp_server = threading.Thread(target=serve_udp, daemon=True)
+    udp_server.start()
     clients = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(3)]
     for c in clients:
         c.settimeout(5)
@@ -323,6 +324,7 @@ def test_live_udp_streams_close_when_idle(workdir):
     finally:
         status = live.stop()
         running = False
+        udp_server.join(timeout=5)
         server.close()
         echo.close()
         for c in clients:
