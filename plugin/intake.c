@@ -743,18 +743,16 @@ intake_register(split_session *s, char **error)
      * a ClientHello depends on them (tls_stream). */
     filter = g_string_new(INTAKE_FILTER);
     for (int t = 0; t < FS_TRANSPORT_COUNT; t++) {
-        char *field = g_strconcat(options_transport_name(t), ".stream", NULL);
+        const char *field = options_transport_stream_field(t);
 
         s->hf_stream[t] = proto_registrar_get_id_byname(field);
-        if (t != FS_TRANSPORT_TCP)
-            g_string_append_printf(filter, " || %s", field);
-        if (s->hf_stream[t] < 0)
-            *error = g_strdup_printf("flowsplit: this Wireshark has no %s field", field);
-        g_free(field);
         if (s->hf_stream[t] < 0) {
+            *error = g_strdup_printf("flowsplit: this Wireshark has no %s field", field);
             g_string_free(filter, TRUE);
             return FALSE;
         }
+        if (t != FS_TRANSPORT_TCP)
+            g_string_append_printf(filter, " || %s", field);
     }
     if (s->opts.index)
         g_string_append(filter, INTAKE_FILTER_TLS);

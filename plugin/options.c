@@ -23,6 +23,7 @@
 #define OPTIONS_MAX_IDLE 86400
 
 static const char *const transport_names[FS_TRANSPORT_COUNT] = { "tcp", "udp", "dccp" };
+static const char *const transport_stream_fields[FS_TRANSPORT_COUNT] = { "tcp.stream", "udp.stream", "dccp.stream" };
 
 /* Descriptors tshark itself may need besides ours: the input, its
  * temporary files, libraries, name resolution, plus room for -w. */
@@ -262,6 +263,12 @@ const char *
 options_transport_name(fs_transport t)
 {
     return t < FS_TRANSPORT_COUNT ? transport_names[t] : "unknown";
+}
+
+const char *
+options_transport_stream_field(fs_transport t)
+{
+    return t < FS_TRANSPORT_COUNT ? transport_stream_fields[t] : "unknown";
 }
 
 guint

@@ -44,6 +44,9 @@ typedef struct {
  * field ("tcp.stream"). */
 const char *options_transport_name(fs_transport t);
 
+/* "tcp.stream", "udp.stream", "dccp.stream": the transport's stream field. */
+const char *options_transport_stream_field(fs_transport t);
+
 /* Reads every "-X flowsplit:..." option tshark or Wireshark was given.
  * Returns FALSE with a one-line message in *error (g_free it). */
 gboolean options_parse_command_line(flowsplit_options *opts, char **error);

@@ -54,18 +54,19 @@ stream_select_new(const char *filter, guint transports, char **error)
     GString *listener_filter = g_string_new(NULL);
     GString *err;
 
+    const char *separator = "";
+
     g_string_printf(listener_filter, "(%s) && (", filter);
     for (int t = 0; t < FS_TRANSPORT_COUNT; t++) {
-        char *field = g_strconcat(options_transport_name(t), ".stream", NULL);
+        const char *field = options_transport_stream_field(t);
 
         sel->streams[t] = g_hash_table_new(g_direct_hash, g_direct_equal);
         sel->hf_stream[t] = -1;
         if (transports & FS_TRANSPORT_BIT(t)) {
             sel->hf_stream[t] = proto_registrar_get_id_byname(field);
-            g_string_append_printf(listener_filter, "%s%s", listener_filter->str[listener_filter->len - 1] == '('
-                                   ? "" : " || ", field);
+            g_string_append_printf(listener_filter, "%s%s", separator, field);
+            separator = " || ";
         }
-        g_free(field);
     }
     g_string_append_c(listener_filter, ')');
     err = register_tap_listener("frame", sel, listener_filter->str, TL_REQUIRES_PROTO_TREE, NULL,
