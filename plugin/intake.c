@@ -45,6 +45,7 @@
 #include <wsutil/wslog.h>
 
 #include "frame_queue.h"
+#include "frame_redissect.h"
 #include "outdir.h"
 #include "stream_index.h"
 #include "stream_list.h"
@@ -128,6 +129,12 @@ struct split_session {
     guint32 layers_frame;   /* the frame frame_layers belongs to */
     int hf[HF_COUNT];
     int hf_stream[FS_TRANSPORT_COUNT];      /* tcp.stream, udp.stream, dccp.stream */
+    gboolean tree_less;     /* the taps answer; a tree only for the frames they cannot */
+    int proto_transport[FS_TRANSPORT_COUNT];    /* tcp, udp, dccp */
+    int proto_ipv6_fraghdr;
+    int hf_prime[HF_COUNT + FS_TRANSPORT_COUNT];    /* what a second dissection primes */
+    guint n_prime;
+    guint64 frames_redissected;
     int tap_key[FS_TRANSPORT_COUNT];    /* address of tap_key[t]: the key of transport t's tap listener */
     gboolean tap_registered[FS_TRANSPORT_COUNT];
     int ip_key;             /* and of this the ip listener's */
@@ -625,7 +632,95 @@ show_progress(split_session *s, gboolean last)
     s->progress_shown = TRUE;
 }
 
-/* frame tap: every frame with a TCP stream or an IP fragment. */
+/* Whether the taps told all of the frame: a call for every layer of each
+ * transport split (a header cut short, one with a bad length, or a quote
+ * too short for its stream has a layer and no call), and no IPv6 fragment
+ * header (the tree tells an atomic one from a fragment). */
+static gboolean
+taps_cover_frame(split_session *s, packet_info *pinfo)
+{
+    guint layers[FS_TRANSPORT_COUNT] = { 0 }, tapped[FS_TRANSPORT_COUNT] = { 0 };
+
+    for (wmem_list_frame_t *f = wmem_list_head(pinfo->layers); f != NULL; f = wmem_list_frame_next(f)) {
+        int proto = GPOINTER_TO_INT(wmem_list_frame_data(f));
+
+        if (proto == s->proto_ipv6_fraghdr)
+            return FALSE;
+        for (int t = 0; t < FS_TRANSPORT_COUNT; t++) {
+            if (proto == s->proto_transport[t])
+                layers[t]++;
+        }
+    }
+    if (s->layers_frame == pinfo->num) {
+        for (guint i = 0; i < s->frame_layers->len; i++)
+            tapped[g_array_index(s->frame_layers, transport_layer, i).transport]++;
+    }
+    for (int t = 0; t < FS_TRANSPORT_COUNT; t++) {
+        if (transport_split(s, t) && layers[t] != tapped[t])
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* The frame's streams as its taps gave them, in collect_order; each stream
+ * counts the frame once, in the direction of its first layer. */
+static void
+collect_tapped(split_session *s, packet_info *pinfo)
+{
+    g_array_set_size(s->frame_streams, 0);
+    if (s->layers_frame != pinfo->num)
+        return;
+    for (int i = 0; i < FS_TRANSPORT_COUNT; i++) {
+        for (guint j = 0; j < s->frame_layers->len; j++) {
+            const transport_layer *l = &g_array_index(s->frame_layers, transport_layer, j);
+            flow_stream *st;
+            gboolean seen = FALSE;
+
+            if (l->transport != collect_order[i])
+                continue;
+            st = stream_lookup(s, l->transport, l->index);
+            for (guint k = 0; k < s->frame_streams->len && !seen; k++)
+                seen = g_array_index(s->frame_streams, guint32, k) == st->id;
+            if (!seen) {
+                g_array_append_val(s->frame_streams, st->id);
+                stream_facts_add_frame(&st->facts, l->from_a, pinfo->num, pinfo->fd->pkt_len, &pinfo->abs_ts);
+            }
+            if (l->transport == FS_TRANSPORT_TCP)
+                stream_add_flags(s, st, l->from_a, l->flags);
+        }
+    }
+}
+
+/* The frame's streams, into frame_streams, and with the index its
+ * ClientHello. FALSE when the frame goes nowhere: no stream and no IPv6
+ * fragment. */
+static gboolean
+collect_frame(split_session *s, packet_info *pinfo, epan_dissect_t *edt)
+{
+    epan_dissect_t *redo = NULL;
+    gboolean keep;
+
+    if (s->tree_less) {
+        if (taps_cover_frame(s, pinfo)) {
+            collect_tapped(s, pinfo);
+            return s->frame_streams->len > 0;
+        }
+        redo = frame_redissect(pinfo, edt, current_block_num == pinfo->num ? current_block : NULL, s->hf_prime,
+                               s->n_prime);
+        s->frames_redissected++;
+        edt = redo;
+    }
+    collect_streams(s, pinfo, edt);
+    keep = s->frame_streams->len > 0 || has_ipv6_fragment(s, edt);
+    if (keep && s->opts.index)
+        collect_tls(s, edt);
+    if (redo != NULL)
+        epan_dissect_free(redo);
+    return keep;
+}
+
+/* frame tap: every frame with a TCP stream or an IP fragment (every frame
+ * when tree_less). */
 static tap_packet_status
 intake_frame_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt, const void *data _U_,
                     tap_flags_t flags _U_)
@@ -647,11 +742,8 @@ intake_frame_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt, cons
     s->frames_seen = pinfo->num;    /* frames read so far */
     show_progress(s, FALSE);
     settle_completing_fragment(s, pinfo->num);
-    collect_streams(s, pinfo, edt);
-    if (s->frame_streams->len == 0 && !has_ipv6_fragment(s, edt))
+    if (!collect_frame(s, pinfo, edt))
         return TAP_PACKET_DONT_REDRAW;      /* TCP without a stream (cut short), or an atomic IPv6 fragment */
-    if (s->opts.index)
-        collect_tls(s, edt);
     if (!s->opts.files)
         return TAP_PACKET_DONT_REDRAW;
     if (s->frame_streams->len > 0) {
@@ -756,6 +848,17 @@ intake_register(split_session *s, char **error)
     }
     if (s->opts.index)
         g_string_append(filter, INTAKE_FILTER_TLS);
+    s->n_prime = 0;
+    for (int i = 0; i < HF_COUNT; i++)
+        s->hf_prime[s->n_prime++] = s->hf[i];
+    for (int t = 0; t < FS_TRANSPORT_COUNT; t++) {
+        s->hf_prime[s->n_prime++] = s->hf_stream[t];
+        s->proto_transport[t] = proto_get_id_by_filter_name(options_transport_name(t));
+    }
+    s->proto_ipv6_fraghdr = proto_get_id_by_filter_name("ipv6.fraghdr");
+    /* Without the index, the taps tell the streams of nearly every frame,
+     * and tshark need not build a protocol tree for any (see the top). */
+    s->tree_less = !s->opts.index && s->proto_ipv6_fraghdr >= 0;
     s->fq = frame_queue_new(write_frame, s);
     if (!register_transport_taps(s, error)) {
         g_string_free(filter, TRUE);
@@ -769,8 +872,9 @@ intake_register(split_session *s, char **error)
         remove_transport_taps(s);
         return FALSE;
     }
-    err = register_tap_listener("frame", s, filter->str, TL_REQUIRES_PROTO_TREE, intake_reset, intake_frame_packet,
-                                NULL, intake_frame_finish);
+    err = register_tap_listener("frame", s, s->tree_less ? NULL : filter->str,
+                                s->tree_less ? TL_REQUIRES_NOTHING : TL_REQUIRES_PROTO_TREE, intake_reset,
+                                intake_frame_packet, NULL, intake_frame_finish);
     g_string_free(filter, TRUE);
     if (err != NULL) {
         *error = g_strdup_printf("flowsplit: cannot listen to frames: %s", err->str);
@@ -840,6 +944,9 @@ intake_finish(split_session *s)
     if (s->finished)
         return !s->failed && writer_cache_error(s->wc) == NULL;
     s->finished = TRUE;
+    if (s->tree_less)
+        ws_info("%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " frames dissected again, with a tree",
+                s->frames_redissected, s->frames_seen);
     if (s->fq != NULL) {
         settle_completing_fragment(s, 0);
         if (!frame_queue_finish(s->fq))
