@@ -4,21 +4,28 @@
  *
  * Membership is what `tshark -2 -Y "tcp.stream eq N" -w` writes: every
  * frame whose dissection carries tcp.stream == N (any TCP layer of it),
- * plus the frames it was reassembled from. The `tcp` tap alone cannot give
- * that: it fires once per TCP layer, never for a TCP header with a bad
- * length, and never for IP fragments. So the intake is a listener on the
- * `frame` tap whose filter primes tcp.stream, which reads every tcp.stream
- * value from the tree and the frame's dependent frames; IP fragments (an
- * unfiltered `ip` tap tells IPv4 ones) wait in frame_queue until a frame
- * claims them.
+ * plus the frames it was reassembled from (IP fragments, which wait in
+ * frame_queue until a frame claims them; an unfiltered `ip` tap tells
+ * IPv4 ones).
  *
- * A second, unfiltered listener on the `tcp` tap (error packets included,
- * so TCP quoted in ICMP too) learns each TCP layer's endpoints: those of
- * the IP layer that carries it, the inner one in a tunnel. It fires before
- * the frame tap for the same frame; the frame tap then counts the frame for
- * each of its streams, in the direction its TCP layer gives, for the index
- * (stream_index.c). A TCP header with a bad length, or one cut short, never
- * reaches the tcp tap: its frame's own addresses stand in.
+ * Unfiltered listeners on the `tcp` tap (error packets included, so TCP
+ * quoted in ICMP too) give each TCP layer's stream, flags and endpoints:
+ * those of the IP layer that carries it, the inner one in a tunnel. They
+ * fire before the `frame` tap for the same frame, whose listener then
+ * decides where the frame goes. No listener has a filter, so tshark builds
+ * no protocol tree, which would cost a fifth of the dissection.
+ *
+ * The taps cannot answer for every frame: the `tcp` tap never fires for a
+ * TCP header with a bad length, or one cut short after its stream was
+ * found (both return or throw first), nor tells an IPv6 fragment, nor
+ * carries TLS fields. A frame whose layers (pinfo->layers) have a TCP
+ * layer without a tap call, an IPv6 fragment header, or, with the index, a
+ * TLS layer on a stream still waiting for its ClientHello, is dissected
+ * again with a tree (frame_redissect.c) and read from it: every tcp.stream
+ * value, each TCP layer's header for its flags, the TLS fields. A TCP
+ * layer with no tap call has the frame's own addresses for its direction.
+ * Such frames are rare (none in most captures; the TLS frames of streams
+ * whose ClientHello was not captured are the most of them).
  *
  * With proto=udp (dccp) the same holds for udp.stream (dccp.stream), with
  * a listener on the `udp` (`dccp`) tap for the endpoints. Streams are kept per transport, each
@@ -53,17 +60,6 @@
 #include "stream_select.h"
 #include "writer_cache.h"
 #include "ws_compat.h"
-
-/* The frame tap takes frames with a TCP stream or an IPv6 fragment header;
- * the other fields are there to be primed, so that the tree holds them:
- * each TCP layer's protocol item (its header gives the flags), and with the
- * index the TLS fields. IPv4 fragments come from the ip tap instead, which
- * sees every IPv4 header anyway: a filter on ip.flags would build the flags
- * subtree of every IPv4 header (7% of the dissection, measured), and one
- * that passes every frame costs 11%. */
-#define INTAKE_FILTER "tcp.stream || tcp || ipv6.fraghdr.offset || ipv6.fraghdr.more"
-#define INTAKE_FILTER_TLS " || tls.handshake.type == 1 || tls.handshake.extensions_server_name" \
-                          " || tls.handshake.extensions_alpn_str || tls.handshake.ja3"
 
 /* How long the file of an ended stream stays open for the frames that
  * follow its end (the last ACK) before intake_tick() closes it. */
@@ -129,9 +125,9 @@ struct split_session {
     guint32 layers_frame;   /* the frame frame_layers belongs to */
     int hf[HF_COUNT];
     int hf_stream[FS_TRANSPORT_COUNT];      /* tcp.stream, udp.stream, dccp.stream */
-    gboolean tree_less;     /* the taps answer; a tree only for the frames they cannot */
     int proto_transport[FS_TRANSPORT_COUNT];    /* tcp, udp, dccp */
     int proto_ipv6_fraghdr;
+    int proto_tls;
     int hf_prime[HF_COUNT + FS_TRANSPORT_COUNT];    /* what a second dissection primes */
     guint n_prime;
     guint64 frames_redissected;
@@ -541,8 +537,8 @@ field_strings(split_session *s, epan_dissect_t *edt, int hf)
  * stream when the frame has one (the last TCP stream: TLS in TCP, also
  * tunnelled in UDP), else the innermost UDP stream (QUIC carries its
  * ClientHello in TLS's fields), else DCCP's. NULL when that transport is
- * not split. The stream fields of every transport are primed (the frame
- * filter names them), so the owner does not depend on proto=. */
+ * not split. The second dissection primes the stream fields of every
+ * transport, so the owner does not depend on proto=. */
 static flow_stream *
 tls_stream(split_session *s, epan_dissect_t *edt)
 {
@@ -634,26 +630,37 @@ show_progress(split_session *s, gboolean last)
 
 /* Whether the taps told all of the frame: a call for every layer of each
  * transport split (a header cut short, one with a bad length, or a quote
- * too short for its stream has a layer and no call), and no IPv6 fragment
- * header (the tree tells an atomic one from a fragment). */
+ * too short for its stream has a layer and no call), no IPv6 fragment
+ * header (the tree tells an atomic one from a fragment), and with the
+ * index no TLS layer on a stream still waiting for its ClientHello (a
+ * ClientHello's fields are in a TLS layer; which stream owns it is
+ * tls_stream's to say, from the tree). */
 static gboolean
 taps_cover_frame(split_session *s, packet_info *pinfo)
 {
     guint layers[FS_TRANSPORT_COUNT] = { 0 }, tapped[FS_TRANSPORT_COUNT] = { 0 };
+    gboolean tls = FALSE;
 
     for (wmem_list_frame_t *f = wmem_list_head(pinfo->layers); f != NULL; f = wmem_list_frame_next(f)) {
         int proto = GPOINTER_TO_INT(wmem_list_frame_data(f));
 
         if (proto == s->proto_ipv6_fraghdr)
             return FALSE;
+        if (proto == s->proto_tls)
+            tls = TRUE;
         for (int t = 0; t < FS_TRANSPORT_COUNT; t++) {
             if (proto == s->proto_transport[t])
                 layers[t]++;
         }
     }
     if (s->layers_frame == pinfo->num) {
-        for (guint i = 0; i < s->frame_layers->len; i++)
-            tapped[g_array_index(s->frame_layers, transport_layer, i).transport]++;
+        for (guint i = 0; i < s->frame_layers->len; i++) {
+            const transport_layer *l = &g_array_index(s->frame_layers, transport_layer, i);
+
+            tapped[l->transport]++;
+            if (tls && s->opts.index && !stream_lookup(s, l->transport, l->index)->facts.tls_seen)
+                return FALSE;
+        }
     }
     for (int t = 0; t < FS_TRANSPORT_COUNT; t++) {
         if (transport_split(s, t) && layers[t] != tapped[t])
@@ -697,30 +704,25 @@ collect_tapped(split_session *s, packet_info *pinfo)
 static gboolean
 collect_frame(split_session *s, packet_info *pinfo, epan_dissect_t *edt)
 {
-    epan_dissect_t *redo = NULL;
+    epan_dissect_t *redo;
     gboolean keep;
 
-    if (s->tree_less) {
-        if (taps_cover_frame(s, pinfo)) {
-            collect_tapped(s, pinfo);
-            return s->frame_streams->len > 0;
-        }
-        redo = frame_redissect(pinfo, edt, current_block_num == pinfo->num ? current_block : NULL, s->hf_prime,
-                               s->n_prime);
-        s->frames_redissected++;
-        edt = redo;
+    if (taps_cover_frame(s, pinfo)) {
+        collect_tapped(s, pinfo);
+        return s->frame_streams->len > 0;
     }
-    collect_streams(s, pinfo, edt);
-    keep = s->frame_streams->len > 0 || has_ipv6_fragment(s, edt);
+    redo = frame_redissect(pinfo, edt, current_block_num == pinfo->num ? current_block : NULL, s->hf_prime,
+                           s->n_prime);
+    s->frames_redissected++;
+    collect_streams(s, pinfo, redo);
+    keep = s->frame_streams->len > 0 || has_ipv6_fragment(s, redo);
     if (keep && s->opts.index)
-        collect_tls(s, edt);
-    if (redo != NULL)
-        epan_dissect_free(redo);
+        collect_tls(s, redo);
+    epan_dissect_free(redo);
     return keep;
 }
 
-/* frame tap: every frame with a TCP stream or an IP fragment (every frame
- * when tree_less). */
+/* frame tap: every frame. */
 static tap_packet_status
 intake_frame_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt, const void *data _U_,
                     tap_flags_t flags _U_)
@@ -822,7 +824,7 @@ register_transport_taps(split_session *s, char **error)
 gboolean
 intake_register(split_session *s, char **error)
 {
-    GString *err, *filter;
+    GString *err;
 
     for (int i = 0; i < HF_COUNT; i++) {
         s->hf[i] = proto_registrar_get_id_byname(intake_fields[i]);
@@ -830,52 +832,40 @@ intake_register(split_session *s, char **error)
             *error = g_strdup_printf("flowsplit: this Wireshark has no %s field", intake_fields[i]);
             return FALSE;
         }
+        s->hf_prime[s->n_prime++] = s->hf[i];
     }
     /* Every transport's stream field is primed, split or not: the owner of
      * a ClientHello depends on them (tls_stream). */
-    filter = g_string_new(INTAKE_FILTER);
     for (int t = 0; t < FS_TRANSPORT_COUNT; t++) {
         const char *field = options_transport_stream_field(t);
 
         s->hf_stream[t] = proto_registrar_get_id_byname(field);
-        if (s->hf_stream[t] < 0) {
+        s->proto_transport[t] = proto_get_id_by_filter_name(options_transport_name(t));
+        if (s->hf_stream[t] < 0 || s->proto_transport[t] < 0) {
             *error = g_strdup_printf("flowsplit: this Wireshark has no %s field", field);
-            g_string_free(filter, TRUE);
             return FALSE;
         }
-        if (t != FS_TRANSPORT_TCP)
-            g_string_append_printf(filter, " || %s", field);
-    }
-    if (s->opts.index)
-        g_string_append(filter, INTAKE_FILTER_TLS);
-    s->n_prime = 0;
-    for (int i = 0; i < HF_COUNT; i++)
-        s->hf_prime[s->n_prime++] = s->hf[i];
-    for (int t = 0; t < FS_TRANSPORT_COUNT; t++) {
         s->hf_prime[s->n_prime++] = s->hf_stream[t];
-        s->proto_transport[t] = proto_get_id_by_filter_name(options_transport_name(t));
     }
     s->proto_ipv6_fraghdr = proto_get_id_by_filter_name("ipv6.fraghdr");
-    /* Without the index, the taps tell the streams of nearly every frame,
-     * and tshark need not build a protocol tree for any (see the top). */
-    s->tree_less = !s->opts.index && s->proto_ipv6_fraghdr >= 0;
-    s->fq = frame_queue_new(write_frame, s);
-    if (!register_transport_taps(s, error)) {
-        g_string_free(filter, TRUE);
+    s->proto_tls = proto_get_id_by_filter_name("tls");
+    if (s->proto_ipv6_fraghdr < 0 || s->proto_tls < 0) {
+        *error = g_strdup("flowsplit: this Wireshark has no ipv6.fraghdr or tls protocol");
         return FALSE;
     }
+    s->fq = frame_queue_new(write_frame, s);
+    if (!register_transport_taps(s, error))
+        return FALSE;
     err = register_tap_listener("ip", &s->ip_key, NULL, TL_REQUIRES_NOTHING, NULL, intake_ip_packet, NULL, NULL);
     if (err != NULL) {
         *error = g_strdup_printf("flowsplit: cannot listen to IP: %s", err->str);
         g_string_free(err, TRUE);
-        g_string_free(filter, TRUE);
         remove_transport_taps(s);
         return FALSE;
     }
-    err = register_tap_listener("frame", s, s->tree_less ? NULL : filter->str,
-                                s->tree_less ? TL_REQUIRES_NOTHING : TL_REQUIRES_PROTO_TREE, intake_reset,
-                                intake_frame_packet, NULL, intake_frame_finish);
-    g_string_free(filter, TRUE);
+    /* No filter and no tree: see the top. */
+    err = register_tap_listener("frame", s, NULL, TL_REQUIRES_NOTHING, intake_reset, intake_frame_packet, NULL,
+                                intake_frame_finish);
     if (err != NULL) {
         *error = g_strdup_printf("flowsplit: cannot listen to frames: %s", err->str);
         g_string_free(err, TRUE);
@@ -944,8 +934,7 @@ intake_finish(split_session *s)
     if (s->finished)
         return !s->failed && writer_cache_error(s->wc) == NULL;
     s->finished = TRUE;
-    if (s->tree_less)
-        ws_info("%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " frames dissected again, with a tree",
+    ws_info("%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " frames dissected again, with a tree",
                 s->frames_redissected, s->frames_seen);
     if (s->fq != NULL) {
         settle_completing_fragment(s, 0);
