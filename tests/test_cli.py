@@ -265,6 +265,22 @@ def test_debug_log_shows_decisions(workdir):
         assert word in proc.stderr, word
 
 
+def test_second_dissection_only_where_the_taps_leave_a_frame_open(workdir):
+    """mixed.pcap has frames the taps cannot answer for (a bad TCP header
+    length, an ICMP quote too short for its stream, IPv6 fragments, a
+    ClientHello): those, and only a few frames besides, are dissected again
+    with a tree. The membership and index tests prove the result; this one
+    that the intake neither skips the second dissection nor does it for
+    every frame."""
+    out = os.path.join(workdir, "out")
+    proc = tshark(["-r", MIXED, "-q", "--log-level", "info", "-X", "flowsplit:out=" + out])
+    assert proc.returncode == 0, proc.stderr
+    m = re.search(r"(\d+) of (\d+) frames dissected again, with a tree", proc.stderr)
+    assert m, proc.stderr
+    again, frames = int(m.group(1)), int(m.group(2))
+    assert frames == len(oracle(MIXED).digest) and 0 < again <= frames // 10
+
+
 @pytest.mark.skipif(SANITIZED, reason="starts tshark itself, where the sanitizer build cannot preload libasan")
 def test_progress_on_a_terminal(workdir):
     capture = generated_capture("progress-40k.pcap", "--streams", "4000", "--concurrent", "1000",
