@@ -466,6 +466,18 @@ stream_add_flags(split_session *s, flow_stream *st, gboolean from_a, guint16 fla
     }
 }
 
+/* Adds st to the frame's streams once, counting the frame for it once. */
+static void
+frame_add_stream(split_session *s, packet_info *pinfo, flow_stream *st, gboolean from_a)
+{
+    for (guint i = 0; i < s->frame_streams->len; i++) {
+        if (g_array_index(s->frame_streams, guint32, i) == st->id)
+            return;
+    }
+    g_array_append_val(s->frame_streams, st->id);
+    stream_facts_add_frame(&st->facts, from_a, pinfo->num, pinfo->fd->pkt_len, &pinfo->abs_ts);
+}
+
 /* The distinct streams of transport t in the frame, in tree order; each
  * stream counts the frame once. The TCP flags come from the tree too (each
  * TCP layer's header, where every layer has its stream; a short segment
@@ -481,7 +493,7 @@ collect_transport(split_session *s, packet_info *pinfo, epan_dissect_t *edt, fs_
     for (guint i = 0; fields != NULL && i < fields->len; i++) {
         guint32 index = fvalue_get_uinteger(fs_field_value(g_ptr_array_index(fields, i)));
         flow_stream *st = stream_lookup(s, t, index);
-        gboolean seen = FALSE, from_a;
+        gboolean from_a;
         int flags;
 
         /* A header with a bad length gets a stream but no tap call. */
@@ -489,12 +501,7 @@ collect_transport(split_session *s, packet_info *pinfo, epan_dissect_t *edt, fs_
             st = stream_create(s, t, index, &pinfo->src, (guint16)pinfo->srcport, &pinfo->dst,
                                (guint16)pinfo->destport, 0);
         from_a = frame_from_a(s, pinfo, st);
-        for (guint j = 0; j < s->frame_streams->len && !seen; j++)
-            seen = g_array_index(s->frame_streams, guint32, j) == st->id;
-        if (!seen) {
-            g_array_append_val(s->frame_streams, st->id);
-            stream_facts_add_frame(&st->facts, from_a, pinfo->num, pinfo->fd->pkt_len, &pinfo->abs_ts);
-        }
+        frame_add_stream(s, pinfo, st, from_a);
         if (tree_flags && (flags = tcp_layer_flags(g_ptr_array_index(layers, i))) >= 0)
             stream_add_flags(s, st, from_a, (guint16)flags);
     }
@@ -681,17 +688,11 @@ collect_tapped(split_session *s, packet_info *pinfo)
         for (guint j = 0; j < s->frame_layers->len; j++) {
             const transport_layer *l = &g_array_index(s->frame_layers, transport_layer, j);
             flow_stream *st;
-            gboolean seen = FALSE;
 
             if (l->transport != collect_order[i])
                 continue;
             st = stream_lookup(s, l->transport, l->index);
-            for (guint k = 0; k < s->frame_streams->len && !seen; k++)
-                seen = g_array_index(s->frame_streams, guint32, k) == st->id;
-            if (!seen) {
-                g_array_append_val(s->frame_streams, st->id);
-                stream_facts_add_frame(&st->facts, l->from_a, pinfo->num, pinfo->fd->pkt_len, &pinfo->abs_ts);
-            }
+            frame_add_stream(s, pinfo, st, l->from_a);
             if (l->transport == FS_TRANSPORT_TCP)
                 stream_add_flags(s, st, l->from_a, l->flags);
         }
@@ -935,7 +936,7 @@ intake_finish(split_session *s)
         return !s->failed && writer_cache_error(s->wc) == NULL;
     s->finished = TRUE;
     ws_info("%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " frames dissected again, with a tree",
-                s->frames_redissected, s->frames_seen);
+            s->frames_redissected, s->frames_seen);
     if (s->fq != NULL) {
         settle_completing_fragment(s, 0);
         if (!frame_queue_finish(s->fq))
