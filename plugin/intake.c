@@ -65,6 +65,11 @@
  * follow its end (the last ACK) before intake_tick() closes it. */
 #define INTAKE_LINGER_USEC (G_USEC_PER_SEC / 2)
 
+/* Streams are kept in blocks of this many, in the order they were first
+ * seen: a stream is found from its id with no lookup that misses the cache,
+ * and a block costs one allocation. */
+#define INTAKE_STREAMS_PER_BLOCK 1024
+
 /* In a live capture, an IP fragment whose datagram has not completed after
  * this long is given up, and the frames waiting behind it go on. */
 #define INTAKE_FRAGMENT_HOLD_USEC (2 * G_USEC_PER_SEC)
@@ -73,18 +78,20 @@
 #define INTAKE_IP_MF 0x2000
 #define INTAKE_IP_OFFSET 0x1FFF
 
-/* What the split knows of one stream. */
+/* What the split knows of one stream; the facts' hot part follows the
+ * rest in the same cache lines (stream_index.h). */
 typedef struct {
     stream_file *file;      /* NULL with files=no, or when not selected */
-    stream_facts facts;
     fs_transport transport;
     guint32 index;          /* tcp.stream or udp.stream */
     guint32 id;             /* the split's own number: the order streams were first seen */
     gboolean selected;      /* written and indexed */
+    stream_facts facts;
 } flow_stream;
 
 /* One TCP or UDP layer of the current frame, as its tap saw it. */
 typedef struct {
+    flow_stream *st;
     fs_transport transport;
     guint32 index;
     gboolean from_a;
@@ -116,7 +123,8 @@ struct split_session {
     writer_cache *wc;
     frame_queue *fq;
     GPtrArray *streams[FS_TRANSPORT_COUNT];  /* flow_stream *, indexed by tcp.stream, udp.stream */
-    GPtrArray *by_id;       /* the same flow_streams, indexed by their id (owns them) */
+    GPtrArray *blocks;      /* the same flow_streams by id, INTAKE_STREAMS_PER_BLOCK a block (owns them) */
+    guint32 n_ids;          /* streams seen, selected or not */
     stream_list *list;      /* streams=LIST; NULL: all */
     stream_select *select;  /* select=FILTER: which streams have a matching frame; NULL: all */
     guint n_streams;        /* selected streams seen */
@@ -205,7 +213,7 @@ intake_session_new(const flowsplit_options *opts, char **error)
                              (gsize)opts->buffer_mb * 1024 * 1024);
     for (int t = 0; t < FS_TRANSPORT_COUNT; t++)
         s->streams[t] = g_ptr_array_new();
-    s->by_id = g_ptr_array_new();
+    s->blocks = g_ptr_array_new_with_free_func(g_free);
     s->frame_streams = g_array_new(FALSE, FALSE, sizeof(guint32));
     s->frame_layers = g_array_new(FALSE, FALSE, sizeof(transport_layer));
     s->ip_completing_deps = g_array_new(FALSE, FALSE, sizeof(guint32));
@@ -219,9 +227,11 @@ stream_lookup(split_session *s, fs_transport t, guint32 index)
 }
 
 static flow_stream *
-stream_by_id(split_session *s, guint32 id)
+stream_by_id(const split_session *s, guint32 id)
 {
-    return g_ptr_array_index(s->by_id, id);
+    flow_stream *block = g_ptr_array_index(s->blocks, id / INTAKE_STREAMS_PER_BLOCK);
+
+    return &block[id % INTAKE_STREAMS_PER_BLOCK];
 }
 
 /* A stream's first frame fixes its name: the client first when a SYN/ACK
@@ -230,14 +240,17 @@ static flow_stream *
 stream_create(split_session *s, fs_transport t, guint32 index, const address *src, guint16 sport,
               const address *dst, guint16 dport, guint16 tcp_flags)
 {
-    flow_stream *st = g_new0(flow_stream, 1);
+    flow_stream *st;
     gboolean syn_ack = (tcp_flags & TH_SYN) && (tcp_flags & TH_ACK);
     const char *prefix = options_transport_name(t);
 
+    if (s->n_ids % INTAKE_STREAMS_PER_BLOCK == 0)
+        g_ptr_array_add(s->blocks, g_new0(flow_stream, INTAKE_STREAMS_PER_BLOCK));
+    st = stream_by_id(s, s->n_ids);
     stream_facts_init(&st->facts, src, sport, dst, dport);
     st->transport = t;
     st->index = index;
-    st->id = s->by_id->len;
+    st->id = s->n_ids++;
     st->selected = s->list == NULL || stream_list_contains(s->list, index);
     if (s->opts.files && st->selected) {
         char *name = syn_ack ? stream_file_name(prefix, index, dst, dport, src, sport)
@@ -247,19 +260,9 @@ stream_create(split_session *s, fs_transport t, guint32 index, const address *sr
     if (index >= s->streams[t]->len)
         g_ptr_array_set_size(s->streams[t], index + 1);
     g_ptr_array_index(s->streams[t], index) = st;
-    g_ptr_array_add(s->by_id, st);
     if (st->selected)
         s->n_streams++;
     return st;
-}
-
-static void
-stream_free(flow_stream *st)
-{
-    if (st == NULL)
-        return;
-    stream_facts_clear(&st->facts);
-    g_free(st);
 }
 
 static gboolean
@@ -282,10 +285,15 @@ add_layer(split_session *s, packet_info *pinfo, fs_transport t, guint32 index, c
     st = stream_lookup(s, t, index);
     if (st == NULL)
         st = stream_create(s, t, index, src, sport, dst, dport, tcp_flags);
+    /* The frame tap writes into this file soon: fetching its state into
+     * the cache now overlaps the miss with the work in between. */
+    if (st->file != NULL)
+        writer_cache_prefetch(st->file);
     if (s->layers_frame != pinfo->num) {
         g_array_set_size(s->frame_layers, 0);
         s->layers_frame = pinfo->num;
     }
+    layer.st = st;
     layer.transport = t;
     layer.index = index;
     layer.from_a = stream_facts_from_a(&st->facts, src, sport);
@@ -513,7 +521,7 @@ collect_transport(split_session *s, packet_info *pinfo, epan_dissect_t *edt, fs_
         for (guint i = 0; i < s->frame_layers->len; i++) {
             const transport_layer *l = &g_array_index(s->frame_layers, transport_layer, i);
             if (l->transport == FS_TRANSPORT_TCP)
-                stream_add_flags(s, stream_lookup(s, FS_TRANSPORT_TCP, l->index), l->from_a, l->flags);
+                stream_add_flags(s, l->st, l->from_a, l->flags);
         }
     }
 }
@@ -669,7 +677,7 @@ taps_cover_frame(split_session *s, packet_info *pinfo)
             const transport_layer *l = &g_array_index(s->frame_layers, transport_layer, i);
 
             tapped[l->transport]++;
-            if (tls && s->opts.index && !stream_lookup(s, l->transport, l->index)->facts.tls_seen)
+            if (tls && s->opts.index && !l->st->facts.tls_seen)
                 return FALSE;
         }
     }
@@ -695,7 +703,7 @@ collect_tapped(split_session *s, packet_info *pinfo)
 
             if (l->transport != collect_order[i])
                 continue;
-            st = stream_lookup(s, l->transport, l->index);
+            st = l->st;
             frame_add_stream(s, pinfo, st, l->from_a);
             if (l->transport == FS_TRANSPORT_TCP)
                 stream_add_flags(s, st, l->from_a, l->flags);
@@ -921,8 +929,8 @@ index_positions(const split_session *s)
 static void
 drop_unmatched(split_session *s)
 {
-    for (guint i = 0; i < s->by_id->len; i++) {
-        flow_stream *st = g_ptr_array_index(s->by_id, i);
+    for (guint32 id = 0; id < s->n_ids; id++) {
+        flow_stream *st = stream_by_id(s, id);
 
         if (!st->selected || stream_select_matched(s->select, st->transport, st->index))
             continue;
@@ -1036,9 +1044,9 @@ intake_session_free(split_session *s)
     stream_list_free(s->list);
     writer_cache_free(s->wc);
     frame_queue_free(s->fq);
-    for (guint i = 0; i < s->by_id->len; i++)
-        stream_free(g_ptr_array_index(s->by_id, i));
-    g_ptr_array_free(s->by_id, TRUE);
+    for (guint32 id = 0; id < s->n_ids; id++)
+        stream_facts_clear(&stream_by_id(s, id)->facts);
+    g_ptr_array_free(s->blocks, TRUE);
     for (int t = 0; t < FS_TRANSPORT_COUNT; t++)
         g_ptr_array_free(s->streams[t], TRUE);
     g_array_free(s->frame_streams, TRUE);

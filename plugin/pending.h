@@ -10,12 +10,19 @@
 
 typedef struct pending pending;
 
-/* One file's waiting bytes: a chain of segments in the arena. */
+/* One file's waiting bytes: a chain of segments in the arena, each linked
+ * to the one before it. */
 typedef struct {
-    gsize first;    /* offset + 1 of the first segment; 0 when empty */
-    gsize last;     /* offset + 1 of the last segment */
-    gsize bytes;    /* waiting bytes in the chain */
+    gsize last;     /* offset + 1 of the last segment; 0 when empty */
+    guint segments;
+    guint slot;     /* the chain's number in the arena, while not empty */
 } pending_chain;
+
+static inline gboolean
+pending_chain_is_empty(const pending_chain *chain)
+{
+    return chain->last == 0;
+}
 
 pending *pending_new(gsize capacity);
 void pending_free(pending *p);
@@ -28,6 +35,12 @@ guint8 *pending_append(pending *p, pending_chain *chain, gsize len);
  * the system allows, and empties the chain. FALSE with errno set when a
  * write failed; the file then ends where the failed write left it. */
 gboolean pending_write_chain(pending *p, pending_chain *chain, int fd);
+
+/* Before the arena's chains are all written one after the other: finds
+ * every chain's segments in one pass over the arena, in memory order, so
+ * that writing a chain does not follow its links back through the arena
+ * (a cache miss for each segment). Appending undoes it. */
+void pending_prepare_all(pending *p);
 
 /* Forgets every segment: every chain must have been written. */
 void pending_reset(pending *p);

@@ -40,12 +40,26 @@ static const char index_header[] =
     "stream,file,addr_a,port_a,addr_b,port_b,frames_ab,bytes_ab,frames_ba,bytes_ba,"
     "first_frame,last_frame,start,duration,syn,close,tls_sni,tls_alpn,ja3,proto\r\n";
 
+/* A copy of src whose bytes are in store (16 bytes) when they fit, else
+ * allocated; free_address() frees only the latter. The facts must not move
+ * in memory while they hold such a copy. */
+static void
+copy_address_inline(address *to, guint8 *store, const address *src)
+{
+    if (src->len <= 0 || src->len > 16) {
+        copy_address(to, src);
+        return;
+    }
+    memcpy(store, src->data, (size_t)src->len);
+    set_address(to, src->type, src->len, store);
+}
+
 void
 stream_facts_init(stream_facts *f, const address *src, guint16 sport, const address *dst, guint16 dport)
 {
     memset(f, 0, sizeof *f);
-    copy_address(&f->addr_a, src);
-    copy_address(&f->addr_b, dst);
+    copy_address_inline(&f->addr_a, f->addr_a_bytes, src);
+    copy_address_inline(&f->addr_b, f->addr_b_bytes, dst);
     f->port_a = sport;
     f->port_b = dport;
 }

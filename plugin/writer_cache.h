@@ -47,6 +47,10 @@ stream_file *writer_cache_add(writer_cache *wc, char *base_name);
  * FALSE when the split failed: see writer_cache_error(). */
 gboolean writer_cache_write(writer_cache *wc, stream_file *sf, const frame_record *fr);
 
+/* A hint that a frame for sf follows soon: its state is fetched into the
+ * cache. Does nothing where the compiler has no prefetch. */
+void writer_cache_prefetch(const stream_file *sf);
+
 /* The stream has ended (FIN both ways or RST): evict its file first. */
 void writer_cache_stream_ended(writer_cache *wc, stream_file *sf);
 
