@@ -15,12 +15,13 @@ CAPTURES = bundled_captures() + public_captures()
 
 # (format, options): the defaults (TCP only); a tiny cache, where frames of
 # closed streams wait in memory (buffer_mb) and files are evicted and
-# reopened; and no buffer, where every such frame evicts a file and reopens
-# (appends to) its own. Two of them split UDP too. The two in pcap take
+# reopened, with a 1 MB arena that the larger captures fill, so that it is
+# written out mid-run (plugin/pending.c); and no buffer, where every such
+# frame evicts a file and reopens (appends to) its own. Two of them split UDP too. The two in pcap take
 # index=no, where the intake reads the taps and builds a protocol tree only
 # for the frames they leave open (plugin/intake.c); the others build one for
 # every frame: the same files either way.
-VARIANTS = [("pcapng", ()), ("pcap", ("index=no",)), ("pcapng", ("max_open=2", "proto=all")),
+VARIANTS = [("pcapng", ()), ("pcap", ("index=no",)), ("pcapng", ("max_open=2", "buffer_mb=1", "proto=all")),
             ("pcap", ("max_open=2", "buffer_mb=0", "proto=all", "index=no")), ("pcapng", ("max_open=2", "buffer_mb=0"))]
 
 
