@@ -91,9 +91,7 @@ typedef struct {
 
 /* One TCP or UDP layer of the current frame, as its tap saw it. */
 typedef struct {
-    flow_stream *st;
-    fs_transport transport;
-    guint32 index;
+    flow_stream *st;        /* its stream (and so its transport and index) */
     gboolean from_a;
     guint16 flags;          /* TCP flags; 0 for the others */
 } transport_layer;
@@ -294,8 +292,6 @@ add_layer(split_session *s, packet_info *pinfo, fs_transport t, guint32 index, c
         s->layers_frame = pinfo->num;
     }
     layer.st = st;
-    layer.transport = t;
-    layer.index = index;
     layer.from_a = stream_facts_from_a(&st->facts, src, sport);
     layer.flags = tcp_flags;
     g_array_append_val(s->frame_layers, layer);
@@ -462,7 +458,7 @@ frame_from_a(split_session *s, packet_info *pinfo, const flow_stream *st)
     if (s->layers_frame == pinfo->num) {
         for (guint i = 0; i < s->frame_layers->len; i++) {
             const transport_layer *l = &g_array_index(s->frame_layers, transport_layer, i);
-            if (l->transport == st->transport && l->index == st->index)
+            if (l->st == st)
                 return l->from_a;
         }
     }
@@ -520,7 +516,7 @@ collect_transport(split_session *s, packet_info *pinfo, epan_dissect_t *edt, fs_
     if (tcp && !tree_flags && s->layers_frame == pinfo->num) {
         for (guint i = 0; i < s->frame_layers->len; i++) {
             const transport_layer *l = &g_array_index(s->frame_layers, transport_layer, i);
-            if (l->transport == FS_TRANSPORT_TCP)
+            if (l->st->transport == FS_TRANSPORT_TCP)
                 stream_add_flags(s, l->st, l->from_a, l->flags);
         }
     }
@@ -676,7 +672,7 @@ taps_cover_frame(split_session *s, packet_info *pinfo)
         for (guint i = 0; i < s->frame_layers->len; i++) {
             const transport_layer *l = &g_array_index(s->frame_layers, transport_layer, i);
 
-            tapped[l->transport]++;
+            tapped[l->st->transport]++;
             if (tls && s->opts.index && !l->st->facts.tls_seen)
                 return FALSE;
         }
@@ -701,11 +697,11 @@ collect_tapped(split_session *s, packet_info *pinfo)
             const transport_layer *l = &g_array_index(s->frame_layers, transport_layer, j);
             flow_stream *st;
 
-            if (l->transport != collect_order[i])
+            if (l->st->transport != collect_order[i])
                 continue;
             st = l->st;
             frame_add_stream(s, pinfo, st, l->from_a);
-            if (l->transport == FS_TRANSPORT_TCP)
+            if (l->st->transport == FS_TRANSPORT_TCP)
                 stream_add_flags(s, st, l->from_a, l->flags);
         }
     }

@@ -220,8 +220,8 @@ pending_write_chain(pending *p, pending_chain *chain, int fd)
     struct iovec *iov;
     gboolean ok = TRUE;
 
-    if (chain->last == 0)
-        return TRUE;
+    if (pending_chain_is_empty(chain))
+        return TRUE;    /* no slot of its own to give back */
     iov = chain_vectors(p, chain);
     for (guint done = 0; done < n && ok; done += batch)
         ok = write_all(fd, iov + done, (int)MIN(batch, n - done));
