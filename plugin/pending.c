@@ -213,23 +213,52 @@ chain_vectors(pending *p, const pending_chain *chain)
 }
 
 gboolean
-pending_write_chain(pending *p, pending_chain *chain, int fd)
+pending_write_vectors(int fd, struct iovec *iov, guint n)
 {
     const guint batch = IOV_MAX > 1024 ? 1024 : IOV_MAX;
-    guint n = chain->segments;
-    struct iovec *iov;
     gboolean ok = TRUE;
+
+    for (guint done = 0; done < n && ok; done += batch)
+        ok = write_all(fd, iov + done, (int)MIN(batch, n - done));
+    return ok;
+}
+
+/* The chain leaves the arena: its slot is given back, and later appends of
+ * its file start a new segment. */
+static void
+forget_chain(pending *p, pending_chain *chain)
+{
+    if (chain->last == p->top_segment)
+        p->top_segment = 0;
+    g_ptr_array_index(p->chains, chain->slot) = NULL;
+    memset(chain, 0, sizeof *chain);
+}
+
+gboolean
+pending_write_chain(pending *p, pending_chain *chain, int fd)
+{
+    gboolean ok;
 
     if (pending_chain_is_empty(chain))
         return TRUE;    /* no slot of its own to give back */
-    iov = chain_vectors(p, chain);
-    for (guint done = 0; done < n && ok; done += batch)
-        ok = write_all(fd, iov + done, (int)MIN(batch, n - done));
-    if (chain->last == p->top_segment)
-        p->top_segment = 0;     /* later appends of this file start a segment */
-    g_ptr_array_index(p->chains, chain->slot) = NULL;
-    memset(chain, 0, sizeof *chain);
+    ok = pending_write_vectors(fd, chain_vectors(p, chain), chain->segments);
+    forget_chain(p, chain);
     return ok;
+}
+
+struct iovec *
+pending_take_chain(pending *p, pending_chain *chain, guint *n)
+{
+    struct iovec *iov;
+
+    *n = chain->segments;
+    if (pending_chain_is_empty(chain))
+        return NULL;
+    if (!p->prepared)
+        pending_prepare_all(p);
+    iov = chain_vectors(p, chain);
+    forget_chain(p, chain);
+    return iov;
 }
 
 void

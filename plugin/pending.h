@@ -7,6 +7,7 @@
 #define FLOWSPLIT_PENDING_H
 
 #include <glib.h>
+#include <sys/uio.h>
 
 typedef struct pending pending;
 
@@ -35,6 +36,15 @@ guint8 *pending_append(pending *p, pending_chain *chain, gsize len);
  * the system allows, and empties the chain. FALSE with errno set when a
  * write failed; the file then ends where the failed write left it. */
 gboolean pending_write_chain(pending *p, pending_chain *chain, int fd);
+
+/* After pending_prepare_all(): the chain's bytes as *n vectors into the
+ * arena, to be written later, and the chain emptied. The vectors stay
+ * valid until the arena is appended to, prepared again or reset. */
+struct iovec *pending_take_chain(pending *p, pending_chain *chain, guint *n);
+
+/* writev() of n vectors to fd, as many calls as the system needs, resuming
+ * after short writes. FALSE with errno set when a write failed. */
+gboolean pending_write_vectors(int fd, struct iovec *iov, guint n);
 
 /* Before the arena's chains are all written one after the other: finds
  * every chain's segments in one pass over the arena, in memory order, so

@@ -220,21 +220,33 @@ def test_read_only_file_system(workdir):
         subprocess.run(["umount", ro])
 
 
+def disk_full_capture(which):
+    if which == "at-the-end":
+        return MIXED, []
+    # 3 MB of frames through a 1 MB buffer: the disk fills while the second
+    # thread writes the first full half, with frames still coming in.
+    return generated_capture("disk-full-2k.pcap", "--streams", "2000", "--concurrent", "500",
+                             "--frames-per-stream", "9"), ["buffer_mb=1"]
+
+
 @pytest.mark.skipif(not AS_ROOT, reason="mounting a small tmpfs needs root")
-def test_disk_full_fails_the_run(workdir):
+@pytest.mark.parametrize("which", ["at-the-end", "in-the-background"])
+def test_disk_full_fails_the_run(workdir, which):
+    capture, options = disk_full_capture(which)
     out = os.path.join(workdir, "small")
     os.makedirs(out)
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k,mode=0777", "tmpfs", out]).returncode != 0:
+    size = "16k" if which == "at-the-end" else "256k"
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=0777" % size, "tmpfs", out]).returncode != 0:
         pytest.skip("cannot mount a tmpfs here")
     try:
-        proc = split(MIXED, out)
+        proc = split(capture, out, *options)
         assert proc.returncode == 2, proc.stderr
         errors = [l for l in stderr_lines(proc) if " streams, " not in l]
         assert len(errors) == 1, proc.stderr
         assert out in errors[0] and "No space left" in errors[0], errors[0]
         assert "split incomplete" in summary_line(proc)
         # What is left is valid and holds each stream's first frames, exactly.
-        o = oracle(MIXED)
+        o = oracle(capture)
         files = split_files(out)
         assert files, "nothing was kept"
         for stream, name in files.items():

@@ -1,0 +1,142 @@
+/* write_behind.c
+ * Runs a batch of writes (and closes) on a second thread, so that writing
+ * a full arena (writer_cache.c) overlaps the dissection of the frames that
+ * fill the next one. Splitting costs the kernel about a second per 200 MB
+ * and 50,000 files on tmpfs, most of it in writev(); on the thread, that
+ * time comes off the wall time of tshark, which dissects on one core.
+ *
+ * The thread touches only the jobs and the bytes their vectors point to,
+ * never the caller's state: the caller keeps both as they are until
+ * write_behind_wait(), and does no other I/O on the jobs' descriptors
+ * before it. Thread start and join order the two threads' memory.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "write_behind.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+#include "pending.h"
+
+struct write_behind {
+    GArray *jobs;       /* write_job */
+    GThread *thread;    /* running the batch, or NULL */
+    gboolean has_run;   /* run, not yet waited for */
+    guint done;         /* jobs done by the run */
+    int err;            /* errno of jobs[done] when it failed */
+};
+
+/* Asks the processor for the job's bytes, so that they are in the cache
+ * when the kernel copies them, during the write of the job before it. A
+ * file's bytes are a few hundred bytes here and there in the arena, where
+ * the hardware prefetcher cannot guess them: without this the copy waits
+ * on memory for each (perf: the kernel's copy took 2.3 times as long). The
+ * bound keeps a long job from flooding the cache it is meant to help. */
+static void
+prefetch_job(const write_job *job)
+{
+#if defined(__GNUC__)
+    guint lines = 0;
+
+    for (guint i = 0; i < job->n_iov && lines < 64; i++) {
+        for (gsize off = 0; off < job->iov[i].iov_len && lines < 64; off += 64, lines++)
+            __builtin_prefetch((const guint8 *)job->iov[i].iov_base + off, 0);
+    }
+#else
+    (void)job;
+#endif
+}
+
+static void
+run_jobs(write_behind *wb)
+{
+    wb->done = 0;
+    wb->err = 0;
+    for (guint i = 0; i < wb->jobs->len; i++) {
+        write_job *job = &g_array_index(wb->jobs, write_job, i);
+
+        if (i + 1 < wb->jobs->len)
+            prefetch_job(&g_array_index(wb->jobs, write_job, i + 1));
+
+        if (job->n_iov > 0 && !pending_write_vectors(job->fd, job->iov, job->n_iov)) {
+            wb->err = errno;
+            return;
+        }
+        if (job->close_after) {
+            /* Linux frees the descriptor even when close() fails: it is
+             * closed either way, and must not be closed again. */
+            job->closed = TRUE;
+            if (close(job->fd) != 0) {
+                wb->err = errno;
+                return;
+            }
+        }
+        wb->done++;
+    }
+}
+
+static gpointer
+thread_main(gpointer data)
+{
+    run_jobs(data);
+    return NULL;
+}
+
+write_behind *
+write_behind_new(void)
+{
+    write_behind *wb = g_new0(write_behind, 1);
+
+    wb->jobs = g_array_new(FALSE, FALSE, sizeof(write_job));
+    return wb;
+}
+
+void
+write_behind_free(write_behind *wb)
+{
+    int err;
+
+    if (wb == NULL)
+        return;
+    write_behind_wait(wb, &err);
+    g_array_free(wb->jobs, TRUE);
+    g_free(wb);
+}
+
+GArray *
+write_behind_jobs(write_behind *wb)
+{
+    return wb->jobs;
+}
+
+void
+write_behind_run(write_behind *wb, gboolean in_background)
+{
+    wb->has_run = TRUE;
+    if (in_background && wb->jobs->len > 0)
+        wb->thread = g_thread_try_new("flowsplit-write", thread_main, wb, NULL);
+    if (wb->thread == NULL)
+        run_jobs(wb);
+}
+
+gboolean
+write_behind_has_run(const write_behind *wb)
+{
+    return wb->has_run;
+}
+
+guint
+write_behind_wait(write_behind *wb, int *err)
+{
+    *err = 0;
+    if (!wb->has_run)
+        return 0;
+    if (wb->thread != NULL) {
+        g_thread_join(wb->thread);
+        wb->thread = NULL;
+    }
+    wb->has_run = FALSE;
+    *err = wb->err;
+    return wb->done;
+}
