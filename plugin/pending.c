@@ -12,8 +12,11 @@
  * only: linking forward would write into the file's previous segment,
  * anywhere in the arena, a cache miss per frame. Each segment also carries
  * its chain's number, so that when the whole arena is written its segments
- * are found in one pass in memory order (pending_prepare_all) instead of
- * by following each chain's links.
+ * are found in one pass in memory order (pending_gather) instead of by
+ * following each chain's links. A chain is written either at once, from
+ * its links (pending_write_chain), or in a batch: taken out of the arena
+ * first (pending_take_chain), then gathered with the others, possibly on
+ * write_behind.c's thread.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -30,9 +33,14 @@
 #endif
 
 typedef struct {
+    guint first;    /* where its vectors start in gathered_iov */
+    guint n;        /* how many */
+} gathered_chain;
+
+typedef struct {
     gsize prev;     /* offset + 1 of the chain's segment before this one; 0: first */
     guint32 len;    /* bytes after this header */
-    guint32 slot;   /* its chain's number: pending.chains */
+    guint32 slot;   /* its chain's number: pending_chain.slot */
 } segment;
 
 struct pending {
@@ -40,10 +48,11 @@ struct pending {
     gsize capacity;
     gsize used;
     gsize top_segment;      /* offset + 1 of the segment ending at used; 0: none */
-    GPtrArray *chains;      /* pending_chain * by slot; NULL once written */
-    GArray *prepared_iov;   /* struct iovec: every chain's segments, chain after chain */
-    GArray *prepared_at;    /* guint: where each slot's vectors start in prepared_iov */
-    gboolean prepared;      /* prepared_iov holds the arena as it is */
+    guint slots;            /* chains given a slot since the reset */
+    GArray *taken;          /* pending_chain: taken since the last gather */
+    GArray *slot_at;        /* guint by slot: the next vector of a taken chain; G_MAXUINT: not taken */
+    GArray *gathered;       /* gathered_chain: the last gather's taken chains */
+    GArray *gathered_iov;   /* struct iovec: their segments, chain after chain */
     GArray *iov;            /* struct iovec: a chain's segments, found from its links */
 };
 
@@ -66,9 +75,10 @@ pending_new(gsize capacity)
 
     p->capacity = capacity;
     p->arena = capacity > 0 ? g_malloc(capacity) : NULL;
-    p->chains = g_ptr_array_new();
-    p->prepared_iov = g_array_new(FALSE, FALSE, sizeof(struct iovec));
-    p->prepared_at = g_array_new(FALSE, FALSE, sizeof(guint));
+    p->taken = g_array_new(FALSE, FALSE, sizeof(pending_chain));
+    p->slot_at = g_array_new(FALSE, FALSE, sizeof(guint));
+    p->gathered = g_array_new(FALSE, FALSE, sizeof(gathered_chain));
+    p->gathered_iov = g_array_new(FALSE, FALSE, sizeof(struct iovec));
     p->iov = g_array_new(FALSE, FALSE, sizeof(struct iovec));
     return p;
 }
@@ -79,9 +89,10 @@ pending_free(pending *p)
     if (p == NULL)
         return;
     g_free(p->arena);
-    g_ptr_array_free(p->chains, TRUE);
-    g_array_free(p->prepared_iov, TRUE);
-    g_array_free(p->prepared_at, TRUE);
+    g_array_free(p->taken, TRUE);
+    g_array_free(p->slot_at, TRUE);
+    g_array_free(p->gathered, TRUE);
+    g_array_free(p->gathered_iov, TRUE);
     g_array_free(p->iov, TRUE);
     g_free(p);
 }
@@ -98,7 +109,6 @@ pending_append(pending *p, pending_chain *chain, gsize len)
     segment *seg;
     gsize start;
 
-    p->prepared = FALSE;
     /* The chain's last segment is the arena's newest: grow it. */
     if (chain->last != 0 && chain->last == p->top_segment
         && len <= G_MAXUINT32 - segment_at(p, chain->last)->len) {
@@ -113,10 +123,8 @@ pending_append(pending *p, pending_chain *chain, gsize len)
     start = aligned(p->used);
     if (start > p->capacity || sizeof(segment) + len > p->capacity - start || len > G_MAXUINT32)
         return NULL;
-    if (chain->last == 0) {
-        chain->slot = p->chains->len;
-        g_ptr_array_add(p->chains, chain);
-    }
+    if (chain->last == 0)
+        chain->slot = p->slots++;
     seg = (segment *)(void *)(p->arena + start);
     seg->prev = chain->last;
     seg->len = (guint32)len;
@@ -158,48 +166,61 @@ write_all(int fd, struct iovec *iov, int n)
 }
 
 void
-pending_prepare_all(pending *p)
+pending_gather(pending *p)
 {
-    guint *at, total = 0;
+    guint *slot_at, total = 0;
+    gathered_chain *gathered;
     struct iovec *iov;
 
-    g_array_set_size(p->prepared_at, p->chains->len);
-    at = (guint *)(void *)p->prepared_at->data;
-    for (guint slot = 0; slot < p->chains->len; slot++) {
-        const pending_chain *chain = g_ptr_array_index(p->chains, slot);
+    g_array_set_size(p->slot_at, p->slots);
+    slot_at = (guint *)(void *)p->slot_at->data;
+    for (guint slot = 0; slot < p->slots; slot++)
+        slot_at[slot] = G_MAXUINT;      /* not taken */
+    g_array_set_size(p->gathered, p->taken->len);
+    gathered = (gathered_chain *)(void *)p->gathered->data;
+    for (guint i = 0; i < p->taken->len; i++) {
+        const pending_chain *chain = &g_array_index(p->taken, pending_chain, i);
 
-        at[slot] = total;
-        if (chain != NULL)
-            total += chain->segments;
+        gathered[i].first = total;
+        gathered[i].n = chain->segments;
+        slot_at[chain->slot] = total;
+        total += chain->segments;
     }
-    g_array_set_size(p->prepared_iov, total);
-    iov = (struct iovec *)(void *)p->prepared_iov->data;
+    g_array_set_size(p->gathered_iov, total);
+    iov = (struct iovec *)(void *)p->gathered_iov->data;
     /* Segments lie one after the other from the arena's start, each at an
-     * aligned offset; at[] counts each slot's vectors as they are found. */
+     * aligned offset; those of chains written at once or not taken are
+     * passed over. */
     for (gsize off = 0; off < p->used;) {
         segment *seg = segment_at(p, off + 1);
+        guint at = slot_at[seg->slot];
 
-        if (g_ptr_array_index(p->chains, seg->slot) != NULL) {    /* else written already */
-            iov[at[seg->slot]].iov_base = (guint8 *)seg + sizeof(segment);
-            iov[at[seg->slot]].iov_len = seg->len;
-            at[seg->slot]++;
+        if (at != G_MAXUINT) {
+            iov[at].iov_base = (guint8 *)seg + sizeof(segment);
+            iov[at].iov_len = seg->len;
+            slot_at[seg->slot] = at + 1;
         }
         off = aligned(off + sizeof(segment) + seg->len);
     }
-    p->prepared = TRUE;     /* at[slot] is now where the slot's vectors end */
+    g_array_set_size(p->taken, 0);
 }
 
-/* The chain's segments in order: from pending_prepare_all(), else found
- * from the last back to the first. */
+struct iovec *
+pending_gathered(pending *p, guint i, guint *n)
+{
+    const gathered_chain *gc = &g_array_index(p->gathered, gathered_chain, i);
+
+    *n = gc->n;
+    return &g_array_index(p->gathered_iov, struct iovec, gc->first);
+}
+
+/* The chain's segments in order, found from the last back to the first. */
 static struct iovec *
 chain_vectors(pending *p, const pending_chain *chain)
 {
     struct iovec *iov;
     gsize at = chain->last;
 
-    if (p->prepared)
-        return &g_array_index(p->prepared_iov, struct iovec,
-                              g_array_index(p->prepared_at, guint, chain->slot) - chain->segments);
     g_array_set_size(p->iov, chain->segments);
     iov = (struct iovec *)(void *)p->iov->data;
     for (guint i = chain->segments; i > 0 && at != 0; i--) {
@@ -223,14 +244,13 @@ pending_write_vectors(int fd, struct iovec *iov, guint n)
     return ok;
 }
 
-/* The chain leaves the arena: its slot is given back, and later appends of
- * its file start a new segment. */
+/* The chain leaves the arena: later appends of its file start a new
+ * segment, with a new slot. */
 static void
 forget_chain(pending *p, pending_chain *chain)
 {
     if (chain->last == p->top_segment)
         p->top_segment = 0;
-    g_ptr_array_index(p->chains, chain->slot) = NULL;
     memset(chain, 0, sizeof *chain);
 }
 
@@ -246,19 +266,12 @@ pending_write_chain(pending *p, pending_chain *chain, int fd)
     return ok;
 }
 
-struct iovec *
-pending_take_chain(pending *p, pending_chain *chain, guint *n)
+guint
+pending_take_chain(pending *p, pending_chain *chain)
 {
-    struct iovec *iov;
-
-    *n = chain->segments;
-    if (pending_chain_is_empty(chain))
-        return NULL;
-    if (!p->prepared)
-        pending_prepare_all(p);
-    iov = chain_vectors(p, chain);
+    g_array_append_val(p->taken, *chain);
     forget_chain(p, chain);
-    return iov;
+    return p->taken->len - 1;
 }
 
 void
@@ -266,6 +279,6 @@ pending_reset(pending *p)
 {
     p->used = 0;
     p->top_segment = 0;
-    p->prepared = FALSE;
-    g_ptr_array_set_size(p->chains, 0);
+    p->slots = 0;
+    g_array_set_size(p->taken, 0);
 }

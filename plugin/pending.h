@@ -37,20 +37,25 @@ guint8 *pending_append(pending *p, pending_chain *chain, gsize len);
  * write failed; the file then ends where the failed write left it. */
 gboolean pending_write_chain(pending *p, pending_chain *chain, int fd);
 
-/* After pending_prepare_all(): the chain's bytes as *n vectors into the
- * arena, to be written later, and the chain emptied. The vectors stay
- * valid until the arena is appended to, prepared again or reset. */
-struct iovec *pending_take_chain(pending *p, pending_chain *chain, guint *n);
+/* Takes the chain out of the arena for a batch: its bytes stay where they
+ * are, for pending_gather() to find, and the chain is emptied. Returns the
+ * chain's number in the batch, counting from 0 after each gather. */
+guint pending_take_chain(pending *p, pending_chain *chain);
+
+/* Finds the bytes of every chain taken since the last gather, in one pass
+ * over the arena in memory order, so that writing a chain does not follow
+ * its links back through the arena (a cache miss for each segment). It
+ * touches only the arena's own memory, so it may run on another thread
+ * while the arena is left alone. */
+void pending_gather(pending *p);
+
+/* After pending_gather(): taken chain number i's bytes as *n vectors into
+ * the arena, valid until the next gather or reset. */
+struct iovec *pending_gathered(pending *p, guint i, guint *n);
 
 /* writev() of n vectors to fd, as many calls as the system needs, resuming
  * after short writes. FALSE with errno set when a write failed. */
 gboolean pending_write_vectors(int fd, struct iovec *iov, guint n);
-
-/* Before the arena's chains are all written one after the other: finds
- * every chain's segments in one pass over the arena, in memory order, so
- * that writing a chain does not follow its links back through the arena
- * (a cache miss for each segment). Appending undoes it. */
-void pending_prepare_all(pending *p);
 
 /* Forgets every segment: every chain must have been written. */
 void pending_reset(pending *p);

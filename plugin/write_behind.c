@@ -1,12 +1,14 @@
 /* write_behind.c
- * Runs a batch of writes (and closes) on a second thread, so that writing
- * a full arena (writer_cache.c) overlaps the dissection of the frames that
- * fill the next one. Splitting costs the kernel about a second per 200 MB
- * and 50,000 files on tmpfs, most of it in writev(); on the thread, that
- * time comes off the wall time of tshark, which dissects on one core.
+ * Runs a batch of opens, writes and closes on a second thread, so that
+ * writing a full arena (writer_cache.c) overlaps the dissection of the
+ * frames that fill the next one. Splitting costs the kernel about a second
+ * per 200 MB and 50,000 files on tmpfs, in writev() and in openat()
+ * creating the files, and finding each file's bytes in the arena
+ * (pending_gather) another tenth; on the thread, that time comes off the
+ * wall time of tshark, which dissects on one core.
  *
- * The thread touches only the jobs and the bytes their vectors point to,
- * never the caller's state: the caller keeps both as they are until
+ * The thread touches only the jobs, the names they point to and the arena,
+ * never the caller's state: the caller keeps all three as they are until
  * write_behind_wait(), and does no other I/O on the jobs' descriptors
  * before it. Thread start and join order the two threads' memory.
  *
@@ -15,12 +17,12 @@
 #include "write_behind.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
-
-#include "pending.h"
 
 struct write_behind {
     GArray *jobs;       /* write_job */
+    pending *arena;     /* the batch's chains are in it, or NULL */
     GThread *thread;    /* running the batch, or NULL */
     gboolean has_run;   /* run, not yet waited for */
     guint done;         /* jobs done by the run */
@@ -34,18 +36,50 @@ struct write_behind {
  * on memory for each (perf: the kernel's copy took 2.3 times as long). The
  * bound keeps a long job from flooding the cache it is meant to help. */
 static void
-prefetch_job(const write_job *job)
+prefetch_job(write_behind *wb, const write_job *job)
 {
 #if defined(__GNUC__)
-    guint lines = 0;
+    struct iovec *iov;
+    guint n, lines = 0;
 
-    for (guint i = 0; i < job->n_iov && lines < 64; i++) {
-        for (gsize off = 0; off < job->iov[i].iov_len && lines < 64; off += 64, lines++)
-            __builtin_prefetch((const guint8 *)job->iov[i].iov_base + off, 0);
+    if (!job->has_bytes)
+        return;
+    iov = pending_gathered(wb->arena, job->chain, &n);
+    for (guint i = 0; i < n && lines < 64; i++) {
+        for (gsize off = 0; off < iov[i].iov_len && lines < 64; off += 64, lines++)
+            __builtin_prefetch((const guint8 *)iov[i].iov_base + off, 0);
     }
 #else
+    (void)wb;
     (void)job;
 #endif
+}
+
+/* FALSE with errno set when the job failed. */
+static gboolean
+run_job(write_behind *wb, write_job *job)
+{
+    if (job->open_name != NULL) {
+        job->fd = openat(job->dir_fd, job->open_name, job->open_flags, 0666);
+        if (job->fd < 0)
+            return FALSE;
+        job->opened = TRUE;
+    }
+    if (job->has_bytes) {
+        guint n;
+        struct iovec *iov = pending_gathered(wb->arena, job->chain, &n);
+
+        if (!pending_write_vectors(job->fd, iov, n))
+            return FALSE;
+    }
+    if (job->close_after) {
+        /* Linux frees the descriptor even when close() fails: it is
+         * closed either way, and must not be closed again. */
+        job->closed = TRUE;
+        if (close(job->fd) != 0)
+            return FALSE;
+    }
+    return TRUE;
 }
 
 static void
@@ -53,24 +87,14 @@ run_jobs(write_behind *wb)
 {
     wb->done = 0;
     wb->err = 0;
+    if (wb->arena != NULL)
+        pending_gather(wb->arena);
     for (guint i = 0; i < wb->jobs->len; i++) {
-        write_job *job = &g_array_index(wb->jobs, write_job, i);
-
         if (i + 1 < wb->jobs->len)
-            prefetch_job(&g_array_index(wb->jobs, write_job, i + 1));
-
-        if (job->n_iov > 0 && !pending_write_vectors(job->fd, job->iov, job->n_iov)) {
+            prefetch_job(wb, &g_array_index(wb->jobs, write_job, i + 1));
+        if (!run_job(wb, &g_array_index(wb->jobs, write_job, i))) {
             wb->err = errno;
             return;
-        }
-        if (job->close_after) {
-            /* Linux frees the descriptor even when close() fails: it is
-             * closed either way, and must not be closed again. */
-            job->closed = TRUE;
-            if (close(job->fd) != 0) {
-                wb->err = errno;
-                return;
-            }
         }
         wb->done++;
     }
@@ -111,9 +135,10 @@ write_behind_jobs(write_behind *wb)
 }
 
 void
-write_behind_run(write_behind *wb, gboolean in_background)
+write_behind_run(write_behind *wb, pending *arena, gboolean in_background)
 {
     wb->has_run = TRUE;
+    wb->arena = arena;
     if (in_background && wb->jobs->len > 0)
         wb->thread = g_thread_try_new("flowsplit-write", thread_main, wb, NULL);
     if (wb->thread == NULL)

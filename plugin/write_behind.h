@@ -8,14 +8,21 @@
 #define FLOWSPLIT_WRITE_BEHIND_H
 
 #include <glib.h>
-#include <sys/uio.h>
 
-/* Write these vectors to fd, then close fd if close_after. */
+#include "pending.h"
+
+/* One file's part of a batch: open it (when open_name is set), write its
+ * chain of the batch's arena (when has_bytes), then close it (when
+ * close_after). */
 typedef struct {
-    struct iovec *iov;
-    guint n_iov;
-    int fd;
+    const char *open_name;  /* opened relative to dir_fd with open_flags (mode 0666), or NULL */
+    int dir_fd;
+    int open_flags;
+    int fd;                 /* the descriptor: the caller's, or the open's */
+    gboolean has_bytes;
+    guint chain;            /* pending_take_chain()'s number of its chain */
     gboolean close_after;
+    gboolean opened;        /* set by the run: open_name was opened, into fd */
     gboolean closed;        /* set by the run: close() was called, whatever it said */
     void *owner;            /* the caller's, not used here */
 } write_job;
@@ -28,20 +35,24 @@ write_behind *write_behind_new(void);
 void write_behind_free(write_behind *wb);
 
 /* The batch being put together, to append write_jobs to while no batch has
- * run; its vectors must stay as they are until write_behind_wait(). */
+ * run; their names and the arena must stay as they are until
+ * write_behind_wait(). */
 GArray *write_behind_jobs(write_behind *wb);
 
-/* Runs the batch: on a second thread (here, if none can be started), or
- * here and now when in_background is FALSE. */
-void write_behind_run(write_behind *wb, gboolean in_background);
+/* Runs the batch, whose chains were taken from arena (NULL: none): on a
+ * second thread (here, if none can be started), or here and now when
+ * in_background is FALSE. The run gathers the arena first. */
+void write_behind_run(write_behind *wb, pending *arena, gboolean in_background);
 
 /* TRUE from write_behind_run() until write_behind_wait(). */
 gboolean write_behind_has_run(const write_behind *wb);
 
 /* Waits for the batch to be done and says how far it got: the number of
  * jobs done; when that is less than all of them, *err is the errno of the
- * job that failed, and the jobs after it were not run. The jobs stay in
- * write_behind_jobs() for the caller to read, then clear. */
+ * job that failed (its open, when it has open_name and not opened), and
+ * the jobs after it were not run. The jobs stay in write_behind_jobs() for
+ * the caller to read, then clear; the arena stays gathered, for
+ * pending_gathered() of the jobs not done. */
 guint write_behind_wait(write_behind *wb, int *err);
 
 #endif /* FLOWSPLIT_WRITE_BEHIND_H */

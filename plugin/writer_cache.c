@@ -9,9 +9,14 @@
  * write_behind.c's thread, while frames go into the other; any other I/O
  * first waits for that batch (batch_finish), so each file's bytes still go
  * out in order. The least recently written file is closed when max_open
- * are open; files with bytes in the batch are out of the LRU until then. Nothing in the per-frame path
- * depends on how many files exist or are open, and a reopened file simply
- * continues (O_APPEND): its bytes are the same as if it had stayed open.
+ * are open; files with bytes in the batch are out of the LRU until then,
+ * and a file the batch opens counts as open from when it joins it. When
+ * the process runs out of descriptors before max_open, the rest of that
+ * batch is done on tshark's thread, closing files to make room, and
+ * max_open comes down to what the process held. Nothing in the per-frame
+ * path depends on how many files exist or are open, and a reopened file
+ * simply continues (O_APPEND): its bytes are the same as if it had stayed
+ * open.
  * A record of half the arena or more that does not fit in its free room
  * is written at once, without emptying the arena for it (buffer_mb=0
  * writes every frame at once).
@@ -60,6 +65,10 @@
 #include "record_encoder.h"
 #include "write_behind.h"
 #include "ws_compat.h"
+
+/* Every stream file is opened with these, and O_APPEND, and O_CREAT|O_EXCL
+ * the first time. */
+#define STREAM_FILE_OPEN_FLAGS (O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
 
 /* Frames larger than this go through wiretap, which refuses them as it
  * does in tshark -w. */
@@ -120,6 +129,7 @@ struct writer_cache {
     pending *pending;       /* the write-behind arena that frames go into */
     pending *spare;         /* the other one: written by wb, or idle */
     write_behind *wb;       /* the batch that writes a full arena */
+    pending *batch_arena;   /* the arena of the batch run last */
     GPtrArray *dirty;       /* files with a chain in the arena */
     guint flushes;          /* full arenas written so far */
     GPtrArray *lingering;   /* ended streams' files written, not closed, by the last flush */
@@ -362,14 +372,55 @@ lru_touch(writer_cache *wc, stream_file *sf)
     lru_link(wc, sf);
 }
 
+/* The batch did not open this file: what count_open() counted for it is
+ * taken back, so that it is opened (or created) again when it is next
+ * written, and a file in the way is never taken for its own. */
+static void
+uncount_open(writer_cache *wc, stream_file *sf, const write_job *job)
+{
+    wc->stats.open_now--;
+    if (job->open_flags & O_CREAT) {
+        wc->stats.files--;
+        sf->created = FALSE;
+    } else {
+        wc->stats.reopens--;
+    }
+}
+
+static gboolean fd_open(writer_cache *wc, stream_file *sf);
+static gboolean close_file(writer_cache *wc, stream_file *sf, const char *why);
+
+/* A job the batch could not open for want of descriptors, done here, where
+ * files can be closed to make room. */
+static gboolean
+resume_job(writer_cache *wc, pending *arena, const write_job *job)
+{
+    stream_file *sf = job->owner;
+
+    if (!fd_open(wc, sf))
+        return FALSE;
+    if (job->has_bytes) {
+        guint n;
+        struct iovec *iov = pending_gathered(arena, job->chain, &n);
+
+        if (!pending_write_vectors(sf->fd, iov, n))
+            return set_errno_error(wc, "write", sf->name);
+    }
+    if (job->close_after)
+        return close_file(wc, sf, "closed, stream ended");
+    return TRUE;
+}
+
 /* The batch that wrote a full arena is done (waiting for it if it runs):
  * its files go back into the LRU, or are closed when their stream ended.
- * No other I/O may touch their descriptors before this. FALSE when it or
- * an earlier write failed. */
+ * When it ran out of descriptors opening a file, that job and those after
+ * it are done here. No other I/O may touch their descriptors before this.
+ * FALSE when it or an earlier write failed. */
 static gboolean
 batch_finish(writer_cache *wc)
 {
     GArray *jobs = write_behind_jobs(wc->wb);
+    GArray *resume = NULL;
     guint done;
     int err;
 
@@ -379,6 +430,7 @@ batch_finish(writer_cache *wc)
     for (guint i = 0; i < jobs->len; i++) {
         const write_job *job = &g_array_index(jobs, write_job, i);
         stream_file *sf = job->owner;
+        gboolean not_opened = job->open_name != NULL && !job->opened;
 
         sf->in_flight = FALSE;
         if (job->closed) {
@@ -386,15 +438,37 @@ batch_finish(writer_cache *wc)
             sf->fd = -1;
             if (i < done)
                 ws_debug("closed, stream ended %s", sf->name);
+        } else if (not_opened) {
+            uncount_open(wc, sf, job);
         } else {
+            sf->fd = job->fd;
             lru_link(wc, sf);
         }
-        if (i == done) {
-            errno = err;
-            set_errno_error(wc, "write", sf->name);
+        if (i != done)
+            continue;
+        if (not_opened && (err == EMFILE || err == ENFILE)) {
+            resume = g_array_new(FALSE, FALSE, sizeof(write_job));
+            g_array_append_vals(resume, job, jobs->len - i);
+            continue;
         }
+        errno = err;
+        if (not_opened)
+            set_errno_error(wc, sf->created ? "reopen" : "create", sf->name);
+        else
+            set_errno_error(wc, "write", sf->name);
     }
     g_array_set_size(jobs, 0);
+    if (resume != NULL) {
+        /* The process holds no more: keep to what it held. */
+        wc->max_open = MAX(wc->stats.open_now, 1);
+        wc->stats.open_most = MIN(wc->stats.open_most, wc->max_open);
+        ws_info("out of descriptors with %u files open: max_open=%u from now on", wc->stats.open_now,
+                wc->max_open);
+    }
+    for (guint i = 0; resume != NULL && i < resume->len && wc->error == NULL; i++)
+        resume_job(wc, wc->batch_arena, &g_array_index(resume, write_job, i));
+    if (resume != NULL)
+        g_array_free(resume, TRUE);
     return wc->error == NULL;
 }
 
@@ -402,7 +476,8 @@ batch_finish(writer_cache *wc)
 static gboolean
 batch_run_now(writer_cache *wc)
 {
-    write_behind_run(wc->wb, FALSE);
+    wc->batch_arena = wc->pending;
+    write_behind_run(wc->wb, wc->batch_arena, FALSE);
     return batch_finish(wc);
 }
 
@@ -482,7 +557,7 @@ open_in_dir(writer_cache *wc, const char *name, int flags)
             return -1;
     }
     for (;;) {
-        int fd = openat(wc->dir_fd, name, flags | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
+        int fd = openat(wc->dir_fd, name, flags | STREAM_FILE_OPEN_FLAGS, 0666);
 
         if (fd >= 0 || (errno != EMFILE && errno != ENFILE)
             || (wc->lru.length == 0 && write_behind_jobs(wc->wb)->len == 0))
@@ -591,42 +666,56 @@ ended_long_enough(const writer_cache *wc, const stream_file *sf)
     return sf->ended && sf->ended_flush + 1 < wc->flushes;
 }
 
-/* The file joins the batch that writes the arena: its waiting bytes, and
- * its close when its stream has ended long enough; it leaves the LRU until
- * then. */
+/* The file joins the batch that writes the arena: job says what it does
+ * with the file's bytes; the batch closes it too when its stream has ended
+ * long enough. It leaves the LRU until the batch is done. */
 static void
-queue_job(writer_cache *wc, stream_file *sf, struct iovec *iov, guint n_iov)
+queue_job(writer_cache *wc, stream_file *sf, write_job *job)
 {
-    write_job job;
-
-    memset(&job, 0, sizeof job);
-    job.iov = iov;
-    job.n_iov = n_iov;
-    job.fd = sf->fd;
-    job.close_after = ended_long_enough(wc, sf);
-    job.owner = sf;
-    if (sf->ended && !job.close_after)
+    job->fd = sf->fd;
+    job->close_after = ended_long_enough(wc, sf);
+    job->owner = sf;
+    if (sf->ended && !job->close_after)
         g_ptr_array_add(wc->lingering, sf);
     sf->in_flight = TRUE;
     g_queue_unlink(&wc->lru, &sf->lru);
-    g_array_append_val(write_behind_jobs(wc->wb), job);
+    g_array_append_val(write_behind_jobs(wc->wb), *job);
+}
+
+/* A closed file is opened by the batch, off this thread: its descriptor is
+ * counted now, within max_open, and the file counted as created. */
+static gboolean
+open_in_batch(writer_cache *wc, stream_file *sf, write_job *job)
+{
+    while (wc->stats.open_now >= wc->max_open) {
+        if (!evict_one(wc))
+            return set_error(wc, g_strdup_printf("flowsplit: cannot open \"%s/%s\": no file could be "
+                                                 "closed to stay within max_open=%u", wc->dir_path, sf->name,
+                                                 wc->max_open));
+    }
+    job->open_name = sf->name;
+    job->dir_fd = wc->dir_fd;
+    job->open_flags = (sf->created ? O_APPEND : (O_CREAT | O_EXCL | O_APPEND)) | STREAM_FILE_OPEN_FLAGS;
+    count_open(wc, sf);
+    return TRUE;
 }
 
 static gboolean
 queue_chain(writer_cache *wc, stream_file *sf)
 {
-    struct iovec *iov;
-    guint n_iov;
+    write_job job;
 
     if (pending_chain_is_empty(&sf->chain)) {
         if (sf->ended && sf->fd >= 0)
             return close_file(wc, sf, "closed, stream ended");
         return TRUE;
     }
-    if (!fd_open(wc, sf))
+    memset(&job, 0, sizeof job);
+    if (sf->fd < 0 && !open_in_batch(wc, sf, &job))
         return FALSE;
-    iov = pending_take_chain(wc->pending, &sf->chain, &n_iov);
-    queue_job(wc, sf, iov, n_iov);
+    job.has_bytes = TRUE;
+    job.chain = pending_take_chain(wc->pending, &sf->chain);
+    queue_job(wc, sf, &job);
     return TRUE;
 }
 
@@ -638,15 +727,19 @@ queue_lingering(writer_cache *wc, GPtrArray *lingering)
     for (guint i = 0; i < lingering->len; i++) {
         stream_file *sf = g_ptr_array_index(lingering, i);
 
-        if (sf->fd >= 0 && !sf->in_flight)
-            queue_job(wc, sf, NULL, 0);
+        write_job job;
+
+        if (sf->fd < 0 || sf->in_flight)
+            continue;
+        memset(&job, 0, sizeof job);
+        queue_job(wc, sf, &job);
     }
 }
 
 /* Writes every file's waiting bytes and empties the arena; files of ended
- * streams are closed once written. The files are opened here; the writes
- * and closes run on write_behind's thread when in_background, while frames
- * go on into the other arena, until batch_finish(). */
+ * streams are closed once written. The opens, writes and closes run on
+ * write_behind's thread when in_background, while frames go on into the
+ * other arena, until batch_finish(). */
 static gboolean
 flush_all(writer_cache *wc, gboolean in_background)
 {
@@ -656,7 +749,6 @@ flush_all(writer_cache *wc, gboolean in_background)
 
     wc->flushes++;
     wc->lingering = g_ptr_array_new();
-    pending_prepare_all(full);
     for (guint i = 0; i < wc->dirty->len; i++) {
         stream_file *sf = g_ptr_array_index(wc->dirty, i);
 
@@ -678,7 +770,8 @@ flush_all(writer_cache *wc, gboolean in_background)
     wc->pending = wc->spare;
     wc->spare = full;
     pending_reset(wc->pending);
-    write_behind_run(wc->wb, in_background);
+    wc->batch_arena = full;
+    write_behind_run(wc->wb, full, in_background);
     if (!in_background && !batch_finish(wc))
         ok = FALSE;
     return ok;

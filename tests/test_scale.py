@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Open files are bounded and never lossy: 20,000 streams with 5,000 open at
-the same time split exactly under `ulimit -n 64` and with max_open=4, and
+the same time split exactly under `ulimit -n 64`, with max_open=4, and with
+a max_open the process cannot hold (5000 under `ulimit -n 64`), and
 1,000,000 short streams with max_open=64."""
 import os
 import re
@@ -40,12 +41,19 @@ def test_capture_shape(many_streams):
     check_concurrency(many_streams, 5000)
 
 
-@pytest.mark.parametrize("how", ["ulimit-n-64", "max_open=4"])
+@pytest.mark.parametrize("how", ["ulimit-n-64", "max_open=4", "max_open-over-ulimit"])
 def test_many_streams_bounded(many_streams, how):
     out = os.path.join(scratch(how), "out")
     if how == "ulimit-n-64":
         proc = split(many_streams, out, ulimit_n=64)
         bound = 64
+    elif how == "max_open-over-ulimit":
+        # The writer thread runs out of descriptors opening files: the rest
+        # of its batch is done where files can be closed, and max_open
+        # comes down to what the process holds.
+        proc = split(many_streams, out, "max_open=5000", ulimit_n=64)
+        bound = 64
+        assert summary_number(proc, r"\(max_open=(\d+)\)") < 64, proc.stderr[-3000:]
     else:
         proc = split(many_streams, out, "max_open=4", "buffer_mb=0")
         bound = 4
