@@ -49,9 +49,10 @@ struct pending {
     gsize used;
     gsize top_segment;      /* offset + 1 of the segment ending at used; 0: none */
     guint slots;            /* chains given a slot since the reset */
-    GArray *taken;          /* pending_chain: taken since the last gather */
-    GArray *slot_at;        /* guint by slot: the next vector of a taken chain; G_MAXUINT: not taken */
-    GArray *gathered;       /* gathered_chain: the last gather's taken chains */
+    GArray *taken;          /* pending_chain: taken since the reset, by number */
+    guint n_gathered;       /* of them, found by pending_gather */
+    GArray *slot_at;        /* guint by slot: the next vector of a chain being gathered; G_MAXUINT: none */
+    GArray *gathered;       /* gathered_chain: where the taken chains' vectors are, by number */
     GArray *gathered_iov;   /* struct iovec: their segments, chain after chain */
     GArray *iov;            /* struct iovec: a chain's segments, found from its links */
 };
@@ -168,17 +169,19 @@ write_all(int fd, struct iovec *iov, int n)
 void
 pending_gather(pending *p)
 {
-    guint *slot_at, total = 0;
+    guint *slot_at, total = p->gathered_iov->len;
     gathered_chain *gathered;
     struct iovec *iov;
 
+    if (p->n_gathered == p->taken->len)
+        return;
     g_array_set_size(p->slot_at, p->slots);
     slot_at = (guint *)(void *)p->slot_at->data;
     for (guint slot = 0; slot < p->slots; slot++)
-        slot_at[slot] = G_MAXUINT;      /* not taken */
+        slot_at[slot] = G_MAXUINT;
     g_array_set_size(p->gathered, p->taken->len);
     gathered = (gathered_chain *)(void *)p->gathered->data;
-    for (guint i = 0; i < p->taken->len; i++) {
+    for (guint i = p->n_gathered; i < p->taken->len; i++) {
         const pending_chain *chain = &g_array_index(p->taken, pending_chain, i);
 
         gathered[i].first = total;
@@ -186,11 +189,12 @@ pending_gather(pending *p)
         slot_at[chain->slot] = total;
         total += chain->segments;
     }
+    p->n_gathered = p->taken->len;
     g_array_set_size(p->gathered_iov, total);
     iov = (struct iovec *)(void *)p->gathered_iov->data;
     /* Segments lie one after the other from the arena's start, each at an
-     * aligned offset; those of chains written at once or not taken are
-     * passed over. */
+     * aligned offset; those of chains not being gathered (written at once,
+     * gathered before, not taken) are passed over. */
     for (gsize off = 0; off < p->used;) {
         segment *seg = segment_at(p, off + 1);
         guint at = slot_at[seg->slot];
@@ -202,7 +206,6 @@ pending_gather(pending *p)
         }
         off = aligned(off + sizeof(segment) + seg->len);
     }
-    g_array_set_size(p->taken, 0);
 }
 
 struct iovec *
@@ -280,5 +283,8 @@ pending_reset(pending *p)
     p->used = 0;
     p->top_segment = 0;
     p->slots = 0;
+    p->n_gathered = 0;
     g_array_set_size(p->taken, 0);
+    g_array_set_size(p->gathered, 0);
+    g_array_set_size(p->gathered_iov, 0);
 }

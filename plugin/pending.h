@@ -37,16 +37,17 @@ guint8 *pending_append(pending *p, pending_chain *chain, gsize len);
  * write failed; the file then ends where the failed write left it. */
 gboolean pending_write_chain(pending *p, pending_chain *chain, int fd);
 
-/* Takes the chain out of the arena for a batch: its bytes stay where they
- * are, for pending_gather() to find, and the chain is emptied. Returns the
- * chain's number in the batch, counting from 0 after each gather. */
+/* Takes the chain with bytes out of the arena, to be written later: its
+ * bytes stay where they are, for pending_gather() to find, and the chain
+ * is emptied. Returns the chain's number, counting from 0 after a reset. */
 guint pending_take_chain(pending *p, pending_chain *chain);
 
-/* Finds the bytes of every chain taken since the last gather, in one pass
+/* Finds the bytes of the chains taken since the last gather, in one pass
  * over the arena in memory order, so that writing a chain does not follow
- * its links back through the arena (a cache miss for each segment). It
- * touches only the arena's own memory, so it may run on another thread
- * while the arena is left alone. */
+ * its links back through the arena (a cache miss for each segment). Does
+ * nothing when no chain was taken since: take every chain first, and one
+ * pass finds them all. It touches only the arena's own memory, so it may
+ * run on another thread while the arena is left alone. */
 void pending_gather(pending *p);
 
 /* After pending_gather(): taken chain number i's bytes as *n vectors into
