@@ -29,8 +29,8 @@
  *
  * With proto=udp (dccp) the same holds for udp.stream (dccp.stream), with
  * a listener on the `udp` (`dccp`) tap for the endpoints. Streams are kept per transport, each
- * numbered as Wireshark numbers it; inside the split every stream also has
- * an id of its own (the order it was first seen), which is what the frame
+ * numbered as Wireshark numbers it; inside the split a stream's id
+ * (stream_id(): its index and transport in one number) is what the frame
  * queue and the writer carry.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -87,7 +87,6 @@ typedef struct {
     stream_file *file;      /* NULL with files=no, or when not selected */
     fs_transport transport;
     guint32 index;          /* tcp.stream or udp.stream */
-    guint32 id;             /* the split's own number for it: stream_id() */
     gboolean created;       /* a stream Wireshark gave this index; else an empty slot */
     gboolean selected;      /* written and indexed */
     stream_facts facts;
@@ -232,7 +231,7 @@ stream_slot(const split_session *s, fs_transport t, guint32 index)
 }
 
 static flow_stream *
-stream_lookup(split_session *s, fs_transport t, guint32 index)
+stream_lookup(const split_session *s, fs_transport t, guint32 index)
 {
     flow_stream *st = stream_slot(s, t, index);
 
@@ -261,9 +260,9 @@ stream_next(const split_session *s, int *t, guint32 *index)
 {
     for (; *t < FS_TRANSPORT_COUNT; (*t)++, *index = 0) {
         while (*index < s->n_slots[*t]) {
-            flow_stream *st = stream_slot(s, (fs_transport)*t, (*index)++);
+            flow_stream *st = stream_lookup(s, (fs_transport)*t, (*index)++);
 
-            if (st != NULL && st->created)
+            if (st != NULL)
                 return st;
         }
     }
@@ -289,7 +288,6 @@ stream_create(split_session *s, fs_transport t, guint32 index, const address *sr
     stream_facts_init(&st->facts, src, sport, dst, dport);
     st->transport = t;
     st->index = index;
-    st->id = stream_id(t, index);
     st->created = TRUE;
     st->selected = s->list == NULL || stream_list_contains(s->list, index);
     if (s->opts.files && st->selected) {
@@ -519,11 +517,13 @@ stream_add_flags(split_session *s, flow_stream *st, gboolean from_a, guint16 fla
 static void
 frame_add_stream(split_session *s, packet_info *pinfo, flow_stream *st, gboolean from_a)
 {
+    guint32 id = stream_id(st->transport, st->index);
+
     for (guint i = 0; i < s->frame_streams->len; i++) {
-        if (g_array_index(s->frame_streams, guint32, i) == st->id)
+        if (g_array_index(s->frame_streams, guint32, i) == id)
             return;
     }
-    g_array_append_val(s->frame_streams, st->id);
+    g_array_append_val(s->frame_streams, id);
     stream_facts_add_frame(&st->facts, from_a, pinfo->num, pinfo->fd->pkt_len, &pinfo->abs_ts);
 }
 
