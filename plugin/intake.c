@@ -158,15 +158,22 @@ struct split_session {
     void *done_data;
 };
 
-/* The packet block of the frame being dissected, kept by the postdissector. */
+/* The packet block of the frame being dissected, kept by the postdissector.
+ * Wireshark drops the record's block (rec->block) when the frame's
+ * dissection ends, before the taps run, so a second dissection from a tap
+ * (frame_redissect) sees none: the postdissector leaves the block alone
+ * while that runs, or the frame would lose its comments. */
 static wtap_block_t current_block;
 static guint32 current_block_num;
+static gboolean redissecting;
 
 int
 intake_postdissector(tvbuff_t *tvb _U_, packet_info *pinfo, proto_tree *tree _U_, void *data _U_)
 {
     wtap_block_t block = NULL;
 
+    if (redissecting)
+        return 0;
     if (pinfo->fd->has_modified_block)
         block = epan_get_modified_block(pinfo->epan, pinfo->fd);
     else if (pinfo->rec != NULL)
@@ -761,8 +768,10 @@ collect_frame(split_session *s, packet_info *pinfo, epan_dissect_t *edt)
         collect_tapped(s, pinfo);
         return s->frame_streams->len > 0;
     }
+    redissecting = TRUE;
     redo = frame_redissect(pinfo, edt, current_block_num == pinfo->num ? current_block : NULL, s->hf_prime,
                            s->n_prime);
+    redissecting = FALSE;
     s->frames_redissected++;
     collect_streams(s, pinfo, redo);
     keep = s->frame_streams->len > 0 || has_ipv6_fragment(s, redo);
