@@ -70,10 +70,19 @@ check_c_source_compiles("
 unsigned long f(void) { return WS_PLUGIN_DESC_DISSECTOR | WS_PLUGIN_DESC_TAP_LISTENER; }
 " FS_HAVE_PLUGIN_DESCRIBE)
 
+# The capture file tshark or Wireshark reads (its section header and its
+# decryption secrets, which stream files carry too): cfile.h declares the
+# packet provider that holds it.
+check_c_source_compiles("
+#include <wireshark.h>
+#include <cfile.h>
+wtap *f(struct packet_provider_data *p) { return p->wth; }
+" FS_HAVE_PROVIDER_WTH)
+
 set(FLOWSPLIT_PROBE_DEFINITIONS "")
 foreach(_p FS_HAVE_IFNAME_SECTION FS_HAVE_WTAP_REC_DATA FS_HAVE_DEPENDENT_FRAMES_HASH FS_HAVE_FD_DEPENDENT_FRAMES
            FS_HAVE_BOOL_CALLBACKS
-           FS_HAVE_PLUGIN_DESCRIBE)
+           FS_HAVE_PLUGIN_DESCRIBE FS_HAVE_PROVIDER_WTH)
   if(${_p})
     list(APPEND FLOWSPLIT_PROBE_DEFINITIONS ${_p}=1)
   endif()

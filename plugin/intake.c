@@ -52,6 +52,7 @@
 #include <wsutil/wslog.h>
 
 #include "frame_queue.h"
+#include "capture_meta.h"
 #include "frame_redissect.h"
 #include "outdir.h"
 #include "stream_index.h"
@@ -122,6 +123,7 @@ struct split_session {
     flowsplit_options opts;
     int dir_fd;
     writer_cache *wc;
+    capture_meta *meta;     /* the input's section header and secrets, for wc */
     frame_queue *fq;
     GPtrArray *blocks[FS_TRANSPORT_COUNT];  /* flow_stream blocks by tcp.stream (udp.stream, ...) / INTAKE_STREAMS_PER_BLOCK; NULL: none yet */
     guint32 n_slots[FS_TRANSPORT_COUNT];    /* the highest stream index seen + 1 */
@@ -215,9 +217,10 @@ intake_session_new(const flowsplit_options *opts, char **error)
     s->list = list;
     s->select = select;
     s->dir_fd = dir_fd;
+    s->meta = capture_meta_new();
     s->wc = writer_cache_new(dir_fd, opts->out_dir, opts->format,
                              opts->max_open > 0 ? opts->max_open : options_default_max_open(),
-                             (gsize)opts->buffer_mb * 1024 * 1024);
+                             (gsize)opts->buffer_mb * 1024 * 1024, s->meta);
     for (int t = 0; t < FS_TRANSPORT_COUNT; t++)
         s->blocks[t] = g_ptr_array_new_with_free_func(g_free);
     s->frame_streams = g_array_new(FALSE, FALSE, sizeof(guint32));
@@ -801,6 +804,7 @@ intake_frame_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt, cons
     if (s->failed || pinfo->rec == NULL || pinfo->rec->rec_type != REC_TYPE_PACKET)
         return TAP_PACKET_DONT_REDRAW;
     s->frames_seen = pinfo->num;    /* frames read so far */
+    capture_meta_follow(s->meta, fs_capture_wtap(pinfo->epan));
     show_progress(s, FALSE);
     settle_completing_fragment(s, pinfo->num);
     if (!collect_frame(s, pinfo, edt))
@@ -1073,6 +1077,9 @@ intake_summary(const split_session *s)
     if (dropped > 0)
         g_string_append_printf(line, ", %" G_GUINT64_FORMAT " IP fragment%s of no complete datagram skipped", dropped,
                                dropped == 1 ? "" : "s");
+    if (capture_meta_secrets(s->meta)->len > 0 && writer_cache_pcap_files(s->wc) > 0)
+        g_string_append(line, "; the capture's decryption secrets are not in the pcap files (pcap cannot hold them; "
+                              "format=pcapng keeps them)");
     return g_string_free(line, FALSE);
 }
 
@@ -1095,6 +1102,7 @@ intake_session_free(split_session *s)
         stream_select_free(s->select);
     stream_list_free(s->list);
     writer_cache_free(s->wc);
+    capture_meta_free(s->meta);
     frame_queue_free(s->fq);
     while ((st = stream_next(s, &t, &index)) != NULL)
         stream_facts_clear(&st->facts);

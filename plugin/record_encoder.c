@@ -1,20 +1,23 @@
 /* record_encoder.c
  * Encodes the pcap and pcapng files flowsplit writes: pcap file headers
- * and records, pcapng Section Header, Interface Description and Enhanced
- * Packet Blocks, in the host's byte order as wiretap writes them.
+ * and records, pcapng Section Header, Interface Description, Decryption
+ * Secrets and Enhanced Packet Blocks, in the host's byte order as wiretap
+ * writes them.
  *
  * Writing the bytes here, into memory the writer cache owns, is what lets
  * thousands of files be written without a stdio buffer and a FILE each
  * (see writer_cache.c). Wiretap stays the authority on everything that is
  * not plain bytes: the link type number of a wiretap encapsulation and the
  * pcap file header are asked of wiretap itself (a header written through a
- * pipe, once per encapsulation), and frames that need a pseudo-header or
- * carry packet options not handled here are left to wiretap by the caller.
+ * pipe, once per encapsulation), so is the section header (once per
+ * split), and frames that need a pseudo-header or carry packet options not
+ * handled here are left to wiretap by the caller.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "record_encoder.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -25,9 +28,9 @@
 #define PCAPNG_SHB_TYPE 0x0A0D0D0Au
 #define PCAPNG_IDB_TYPE 0x00000001u
 #define PCAPNG_EPB_TYPE 0x00000006u
+#define PCAPNG_DSB_TYPE 0x0000000Au
 #define PCAPNG_BYTE_ORDER_MAGIC 0x1A2B3C4Du
 #define PCAPNG_OPT_ENDOFOPT 0
-#define PCAPNG_OPT_SHB_USERAPPL 4
 #define PCAPNG_OPT_IF_NAME 2
 #define PCAPNG_OPT_IF_TSRESOL 9
 #define PCAPNG_EPB_FIXED_LEN 32     /* header, fields and trailing length */
@@ -50,13 +53,6 @@ put_u16(guint8 *p, guint16 v)
 
 static guint8 *
 put_u32(guint8 *p, guint32 v)
-{
-    memcpy(p, &v, sizeof v);
-    return p + sizeof v;
-}
-
-static guint8 *
-put_u64(guint8 *p, guint64 v)
 {
     memcpy(p, &v, sizeof v);
     return p + sizeof v;
@@ -179,20 +175,55 @@ append_block(GByteArray *out, guint32 type, const guint8 *body, gsize body_len)
     g_byte_array_append(out, tail, sizeof tail);
 }
 
+/* The first block of a pcapng file wiretap writes with these section
+ * headers: the Section Header Block, options as wiretap encodes them (the
+ * interface wiretap adds for the encapsulation it is given follows, and is
+ * left out). Written to an unnamed temporary file, not a pipe, which a long
+ * comment could fill before anyone reads it. Nothing when that fails. */
 void
-encoder_pcapng_section(GByteArray *out, const char *user_appl)
+encoder_pcapng_section(GByteArray *out, GArray *shb_hdrs)
 {
-    gsize len = strlen(user_appl);
-    guint8 *body = g_malloc0(16 + PCAPNG_OPT_HEADER_LEN + padded4(len) + PCAPNG_OPT_HEADER_LEN);
-    guint8 *p = body;
+    wtap_dump_params params = WTAP_DUMP_PARAMS_INIT;
+    FILE *tmp = tmpfile();
+    wtap_dumper *d = NULL;
+    char *err_info = NULL;
+    guint32 head[2];
+    int err = 0, fd = -1;
 
-    p = put_u32(p, PCAPNG_BYTE_ORDER_MAGIC);
-    p = put_u16(p, 1);
-    p = put_u16(p, 0);
-    p = put_u64(p, G_MAXUINT64);    /* section length not given */
-    p = put_option(p, PCAPNG_OPT_SHB_USERAPPL, user_appl, len);
-    p = put_option(p, PCAPNG_OPT_ENDOFOPT, NULL, 0);
-    append_block(out, PCAPNG_SHB_TYPE, body, (gsize)(p - body));
+    if (tmp != NULL)
+        fd = dup(fileno(tmp));
+    if (fd >= 0) {
+        params.encap = WTAP_ENCAP_ETHERNET;   /* any: wiretap refuses none at all */
+        params.tsprec = WTAP_TSPREC_NSEC;
+        params.shb_hdrs = shb_hdrs;
+        d = wtap_dump_fdopen(fd, wtap_pcapng_file_type_subtype(), WTAP_UNCOMPRESSED, &params, &err, &err_info);
+        if (d == NULL)
+            close(fd);
+    }
+    if (d != NULL && wtap_dump_close(d, NULL, &err, &err_info) && fseek(tmp, 0, SEEK_SET) == 0
+        && fread(head, sizeof head, 1, tmp) == 1 && head[0] == PCAPNG_SHB_TYPE && head[1] >= sizeof head
+        && fseek(tmp, 0, SEEK_SET) == 0) {
+        g_byte_array_set_size(out, head[1]);
+        if (fread(out->data, head[1], 1, tmp) != 1)
+            g_byte_array_set_size(out, 0);
+    }
+    g_free(err_info);
+    if (tmp != NULL)
+        fclose(tmp);
+}
+
+/* A Decryption Secrets Block, as wiretap writes one: no options. */
+void
+encoder_pcapng_secrets(GByteArray *out, wtap_block_t dsb)
+{
+    const wtapng_dsb_mandatory_t *m = (const wtapng_dsb_mandatory_t *)wtap_block_get_mandatory_data(dsb);
+    gsize len = 8 + padded4(m->secrets_len);
+    guint8 *body = g_malloc0(len);
+
+    put_u32(put_u32(body, m->secrets_type), m->secrets_len);
+    if (m->secrets_len > 0)
+        memcpy(body + 8, m->secrets_data, m->secrets_len);
+    append_block(out, PCAPNG_DSB_TYPE, body, len);
     g_free(body);
 }
 

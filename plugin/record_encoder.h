@@ -33,8 +33,13 @@ gboolean encoder_pcap_file_header(int encap, gboolean nsec, guint8 out[PCAP_FILE
 gsize encoder_pcap_record_size(const wtap_rec *rec);
 void encoder_pcap_record(guint8 *out, const wtap_rec *rec, const guint8 *data, gboolean nsec);
 
-/* A Section Header Block naming the application, appended to out. */
-void encoder_pcapng_section(GByteArray *out, const char *user_appl);
+/* The Section Header Block wiretap writes for shb_hdrs (its first block),
+ * appended to out; nothing when wiretap cannot write it. */
+void encoder_pcapng_section(GByteArray *out, GArray *shb_hdrs);
+
+/* A Decryption Secrets Block (dsb: a WTAP_BLOCK_DECRYPTION_SECRETS),
+ * appended to out. */
+void encoder_pcapng_secrets(GByteArray *out, wtap_block_t dsb);
 
 /* An Interface Description Block, appended to out. */
 void encoder_pcapng_iface(GByteArray *out, const encoder_iface *iface);

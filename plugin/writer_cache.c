@@ -34,11 +34,16 @@
  *    main file's) are appended to the main file and NAME.part is removed.
  * Either way every file is a valid capture after every close.
  *
- * format=pcap holds one link type, one time resolution and no comments per
- * file. When a stream brings a frame that pcap cannot hold exactly (another
- * link type, a finer time stamp, a packet comment), its file is rewritten
- * as pcapng (NAME.pcapng replaces NAME.pcap) and continues as pcapng, so
- * no frame and no comment is lost; the summary counts such files.
+ * format=pcap holds one link type, one time resolution and no packet
+ * options per file. When a stream brings a frame that pcap cannot hold
+ * exactly (another link type, a finer time stamp, a comment or any other
+ * packet option), its file is rewritten as pcapng (NAME.pcapng replaces
+ * NAME.pcap) and continues as pcapng, so no frame and no option is lost;
+ * the summary counts such files.
+ *
+ * pcapng files begin with the input's section header and carry its
+ * decryption secrets, each before the first frame written after it was
+ * read (capture_meta.c); a new section repeats them all.
  *
  * Files are created with openat(O_CREAT|O_EXCL|O_NOFOLLOW) relative to the
  * output folder: an existing file or a planted symlink is an error, never
@@ -60,6 +65,7 @@
 #include <wiretap/wtap_opttypes.h>
 #include <epan/epan.h>
 
+#include "capture_meta.h"
 #include "file_repair.h"
 #include "pending.h"
 #include "record_encoder.h"
@@ -104,6 +110,7 @@ struct stream_file {
     guint64 frames;         /* frames written to it */
     guint64 bytes;          /* their bytes */
     int fd;                 /* flowsplit's own writing: -1 while closed */
+    guint secrets_written;  /* pcapng: the input's decryption secrets written to it so far */
     /* The rest: */
     char *name;             /* file name inside the output folder */
     wtap_dumper *dumper;    /* wiretap's writing: NULL while closed */
@@ -124,8 +131,7 @@ struct writer_cache {
     guint max_open;
     GQueue lru;             /* open files, most recently used first */
     GPtrArray *files;       /* every stream_file, for freeing */
-    GArray *shb_hdrs;       /* one Section Header Block for wiretap's pcapng files */
-    char *user_appl;        /* the same SHB's shb_userappl */
+    const capture_meta *meta;   /* the input's section header and secrets */
     pending *pending;       /* the write-behind arena that frames go into */
     pending *spare;         /* the other one: written by wb, or idle */
     write_behind *wb;       /* the batch that writes a full arena */
@@ -170,10 +176,10 @@ set_errno_error(writer_cache *wc, const char *what, const char *name)
 }
 
 writer_cache *
-writer_cache_new(int dir_fd, const char *dir_path, fs_format format, guint max_open, gsize buffer_bytes)
+writer_cache_new(int dir_fd, const char *dir_path, fs_format format, guint max_open, gsize buffer_bytes,
+                 const capture_meta *meta)
 {
     writer_cache *wc = g_new0(writer_cache, 1);
-    wtap_block_t shb = wtap_block_create(WTAP_BLOCK_SECTION);
 
     wc->dir_fd = dir_fd;
     wc->dir_path = g_strdup(dir_path);
@@ -182,10 +188,7 @@ writer_cache_new(int dir_fd, const char *dir_path, fs_format format, guint max_o
     wc->clock = g_get_monotonic_time();
     g_queue_init(&wc->lru);
     wc->files = g_ptr_array_new();
-    wc->user_appl = g_strdup_printf("flowsplit %s (Wireshark %s)", FLOWSPLIT_VERSION, epan_get_version());
-    wtap_block_add_string_option(shb, OPT_SHB_USERAPPL, wc->user_appl, strlen(wc->user_appl));
-    wc->shb_hdrs = g_array_new(FALSE, FALSE, sizeof(wtap_block_t));
-    g_array_append_val(wc->shb_hdrs, shb);
+    wc->meta = meta;
     /* Half the buffer each: one fills while the other is written. */
     wc->pending = pending_new(buffer_bytes - buffer_bytes / 2);
     wc->spare = pending_new(buffer_bytes / 2);
@@ -287,7 +290,10 @@ dumper_fdopen(writer_cache *wc, stream_file *sf, int fd, int *err, char **err_in
     }
     params.encap = WTAP_ENCAP_PER_PACKET;
     params.tsprec = WTAP_TSPREC_NSEC;
-    params.shb_hdrs = wc->shb_hdrs;
+    /* A new section: the input's header and, before the next frame, every
+     * secret read so far, as in a file of its own. */
+    params.shb_hdrs = capture_meta_shb_hdrs(wc->meta);
+    params.dsbs_growing = capture_meta_secrets(wc->meta);
     params.idb_inf = &idb_inf;
     d = wtap_dump_fdopen(fd, wtap_pcapng_file_type_subtype(), WTAP_UNCOMPRESSED, &params, err, err_info);
     free_iface_blocks(idb_inf.interface_data);   /* the dumper keeps copies */
@@ -880,7 +886,8 @@ queue_header(writer_cache *wc, stream_file *sf)
                                                  "write this link type to pcap", wc->dir_path, sf->name));
         }
     } else {
-        encoder_pcapng_section(hdr, wc->user_appl);
+        const GByteArray *shb = capture_meta_shb_bytes(wc->meta);
+        g_byte_array_append(hdr, shb->data, shb->len);
         for (guint i = 0; i < sf->ifaces->len; i++) {
             encoder_iface ei;
             encoder_iface_of(&g_array_index(sf->ifaces, file_iface, i), &ei);
@@ -892,6 +899,25 @@ queue_header(writer_cache *wc, stream_file *sf)
     g_byte_array_free(hdr, TRUE);
     return ok;
 }
+/* pcapng: the input's decryption secrets read since the file's last frame,
+ * before the frame, where tshark -w writes them. */
+static gboolean
+queue_new_secrets(writer_cache *wc, stream_file *sf)
+{
+    const GArray *secrets = capture_meta_secrets(wc->meta);
+    GByteArray *dsbs;
+    gboolean ok;
+
+    if (G_LIKELY(sf->secrets_written == secrets->len))
+        return TRUE;
+    dsbs = g_byte_array_new();
+    for (; sf->secrets_written < secrets->len; sf->secrets_written++)
+        encoder_pcapng_secrets(dsbs, g_array_index(secrets, wtap_block_t, sf->secrets_written));
+    ok = queue_bytes(wc, sf, dsbs->data, dsbs->len);
+    g_byte_array_free(dsbs, TRUE);
+    return ok;
+}
+
 /* Interface idx of the file. */
 static const file_iface *
 iface_at(const stream_file *sf, int idx)
@@ -949,6 +975,25 @@ iface_of(const frame_record *fr)
     return fi;
 }
 
+static fs_callback_bool
+note_option(wtap_block_t block _U_, guint option_id _U_, wtap_opttype_e type _U_, wtap_optval_t *v _U_,
+            void *user_data)
+{
+    *(gboolean *)user_data = TRUE;
+    return FALSE;   /* one is enough */
+}
+
+/* Does the packet block carry any option (comment, flags, hash, ...)? A
+ * pcap record holds none. */
+static gboolean
+block_has_options(wtap_block_t block)
+{
+    gboolean any = FALSE;
+
+    wtap_block_foreach_option(block, note_option, &any);
+    return any;
+}
+
 /* Can this stream's pcap file hold the frame exactly? */
 static gboolean
 pcap_can_hold(const stream_file *sf, const frame_record *fr)
@@ -957,7 +1002,7 @@ pcap_can_hold(const stream_file *sf, const frame_record *fr)
     const file_iface *have;
     int tsprec;
 
-    if (fr->block != NULL && wtap_block_count_option(fr->block, OPT_COMMENT) > 0)
+    if (fr->block != NULL && block_has_options(fr->block))
         return FALSE;
     if (sf->ifaces->len == 0)
         return wtap_dump_can_write_encap(wtap_pcap_file_type_subtype(), ph->pkt_encap);
@@ -1032,6 +1077,8 @@ write_record(writer_cache *wc, stream_file *sf, const wtap_rec *rec, const guint
             return FALSE;
     } else {
         if (!sf->header_queued && !queue_header(wc, sf))
+            return FALSE;
+        if (sf->format == FS_FORMAT_PCAPNG && !queue_new_secrets(wc, sf))
             return FALSE;
         p = room_begin(wc, sf, size);
         if (p == NULL)
@@ -1336,6 +1383,18 @@ writer_cache_get_stats(const writer_cache *wc, writer_cache_stats *stats)
     *stats = wc->stats;
 }
 
+guint64
+writer_cache_pcap_files(const writer_cache *wc)
+{
+    guint64 n = 0;
+
+    for (guint i = 0; i < wc->files->len; i++) {
+        const stream_file *sf = g_ptr_array_index(wc->files, i);
+        n += sf->format == FS_FORMAT_PCAP && (sf->created || sf->header_queued);
+    }
+    return n;
+}
+
 guint
 writer_cache_max_open(const writer_cache *wc)
 {
@@ -1355,15 +1414,12 @@ writer_cache_free(writer_cache *wc)
         g_free(sf);
     }
     g_ptr_array_free(wc->files, TRUE);
-    wtap_block_unref(g_array_index(wc->shb_hdrs, wtap_block_t, 0));
-    g_array_free(wc->shb_hdrs, TRUE);
     write_behind_free(wc->wb);
     pending_free(wc->pending);
     pending_free(wc->spare);
     g_ptr_array_free(wc->dirty, TRUE);
     g_ptr_array_free(wc->lingering, TRUE);
     g_byte_array_free(wc->direct, TRUE);
-    g_free(wc->user_appl);
     g_free(wc->dir_path);
     g_free(wc->error);
     g_free(wc);

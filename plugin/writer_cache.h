@@ -9,6 +9,8 @@
 #include <glib.h>
 #include <wiretap/wtap.h>
 
+#include "capture_meta.h"
+
 #include "options.h"
 
 /* One input frame as the writer needs it. */
@@ -35,9 +37,10 @@ typedef struct {
 } writer_cache_stats;
 
 /* buffer_bytes: the write-behind arena, where frames wait to be written
- * a file at a time (0: every frame is written at once). */
+ * a file at a time (0: every frame is written at once). meta: what pcapng
+ * files carry besides frames; it must outlive the cache. */
 writer_cache *writer_cache_new(int dir_fd, const char *dir_path, fs_format format, guint max_open,
-                               gsize buffer_bytes);
+                               gsize buffer_bytes, const capture_meta *meta);
 
 /* A new stream file named base_name plus the format's extension; nothing
  * is created on disk before its first frame. Takes base_name. */
@@ -75,6 +78,8 @@ const char *writer_cache_error(const writer_cache *wc);
 
 void writer_cache_get_stats(const writer_cache *wc, writer_cache_stats *stats);
 guint writer_cache_max_open(const writer_cache *wc);
+/* Files written as pcap (not turned into pcapng). */
+guint64 writer_cache_pcap_files(const writer_cache *wc);
 const char *stream_file_name_of(const stream_file *sf);
 
 /* Closes everything and frees the cache and its stream files. */

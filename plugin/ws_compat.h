@@ -153,4 +153,30 @@ fs_read_record_cleanup(fs_read_record *r)
 #endif
 }
 
+/* The wiretap session of the capture file a dissection reads (tshark's or
+ * Wireshark's), or NULL. epan offers no accessor for it, but every epan
+ * session starts with the packet provider it was made with (struct
+ * epan_session in epan.c, the same from 3.x to 4.6), and cfile.h, which
+ * Wireshark installs, declares that provider. Without cfile.h the split
+ * does without the file's section header and secrets. */
+#ifdef FS_HAVE_PROVIDER_WTH
+#include <cfile.h>
+#endif
+
+static inline wtap *
+fs_capture_wtap(const epan_t *epan)
+{
+#ifdef FS_HAVE_PROVIDER_WTH
+    const struct packet_provider_data *prov;
+
+    if (epan == NULL)
+        return NULL;
+    prov = *(struct packet_provider_data *const *)(const void *)epan;
+    return prov != NULL ? prov->wth : NULL;
+#else
+    (void)epan;
+    return NULL;
+#endif
+}
+
 #endif /* FLOWSPLIT_WS_COMPAT_H */

@@ -1,0 +1,123 @@
+/* capture_meta.c
+ * The input's section header and decryption secrets, kept for the stream
+ * files. tshark -w copies both into a file it writes from a capture (the
+ * header's options as they are, adding its own application name only
+ * where the input names none; every Decryption Secrets Block before the
+ * packets that follow it), and a stream file is such a file: without the
+ * secrets a stream of a capture shared with its TLS keys no longer
+ * decrypts.
+ *
+ * tshark closes its wiretap session before the split ends, and the array
+ * of secrets with it, so each secret is kept here by reference as soon as
+ * it has been read.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "capture_meta.h"
+
+#include <string.h>
+
+#include <epan/epan.h>
+
+#include "record_encoder.h"
+
+struct capture_meta {
+    GArray *shb_hdrs;           /* one wtap_block_t */
+    GByteArray *shb_bytes;
+    GArray *secrets;            /* wtap_block_t, referenced */
+    wtap *source;               /* the session followed, or NULL before the first frame */
+    const GArray *source_secrets;   /* its growing array: valid while it reads */
+};
+
+static void
+set_section(capture_meta *m, wtap_block_t shb)
+{
+    char *appl = NULL;
+
+    if (wtap_block_get_string_option_value(shb, OPT_SHB_USERAPPL, &appl) != WTAP_OPTTYPE_SUCCESS) {
+        char *own = g_strdup_printf("flowsplit %s (Wireshark %s)", FLOWSPLIT_VERSION, epan_get_version());
+        wtap_block_add_string_option(shb, OPT_SHB_USERAPPL, own, strlen(own));
+        g_free(own);
+    }
+    if (m->shb_hdrs->len > 0)
+        wtap_block_unref(g_array_index(m->shb_hdrs, wtap_block_t, 0));
+    g_array_set_size(m->shb_hdrs, 0);
+    g_array_append_val(m->shb_hdrs, shb);
+    g_byte_array_set_size(m->shb_bytes, 0);
+    encoder_pcapng_section(m->shb_bytes, m->shb_hdrs);
+}
+
+capture_meta *
+capture_meta_new(void)
+{
+    capture_meta *m = g_new0(capture_meta, 1);
+
+    m->shb_hdrs = g_array_new(FALSE, FALSE, sizeof(wtap_block_t));
+    m->shb_bytes = g_byte_array_new();
+    m->secrets = g_array_new(FALSE, FALSE, sizeof(wtap_block_t));
+    set_section(m, wtap_block_create(WTAP_BLOCK_SECTION));
+    return m;
+}
+
+/* The first section header of the capture, and its growing secrets. */
+static void
+take_source(capture_meta *m, wtap *wth)
+{
+    wtap_dump_params params = WTAP_DUMP_PARAMS_INIT;
+
+    m->source = wth;
+    wtap_dump_params_init_no_idbs(&params, wth);
+    if (params.shb_hdrs != NULL && params.shb_hdrs->len > 0)
+        set_section(m, wtap_block_ref(g_array_index(params.shb_hdrs, wtap_block_t, 0)));
+    m->source_secrets = params.dsbs_growing;
+    wtap_dump_params_cleanup(&params);
+}
+
+void
+capture_meta_follow(capture_meta *m, wtap *wth)
+{
+    if (wth == NULL)
+        return;
+    if (m->source == NULL)
+        take_source(m, wth);
+    else if (wth != m->source)
+        return;     /* another file (a new live capture file): keep what the first said */
+    if (m->source_secrets == NULL)
+        return;
+    while (m->secrets->len < m->source_secrets->len) {
+        wtap_block_t dsb = wtap_block_ref(g_array_index(m->source_secrets, wtap_block_t, m->secrets->len));
+        g_array_append_val(m->secrets, dsb);
+    }
+}
+
+GArray *
+capture_meta_shb_hdrs(const capture_meta *m)
+{
+    return m->shb_hdrs;
+}
+
+const GByteArray *
+capture_meta_shb_bytes(const capture_meta *m)
+{
+    return m->shb_bytes;
+}
+
+const GArray *
+capture_meta_secrets(const capture_meta *m)
+{
+    return m->secrets;
+}
+
+void
+capture_meta_free(capture_meta *m)
+{
+    if (m == NULL)
+        return;
+    for (guint i = 0; i < m->secrets->len; i++)
+        wtap_block_unref(g_array_index(m->secrets, wtap_block_t, i));
+    g_array_free(m->secrets, TRUE);
+    wtap_block_unref(g_array_index(m->shb_hdrs, wtap_block_t, 0));
+    g_array_free(m->shb_hdrs, TRUE);
+    g_byte_array_free(m->shb_bytes, TRUE);
+    g_free(m);
+}
