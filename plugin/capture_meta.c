@@ -70,6 +70,10 @@ take_source(capture_meta *m, wtap *wth)
     if (params.shb_hdrs != NULL && params.shb_hdrs->len > 0)
         set_section(m, wtap_block_ref(g_array_index(params.shb_hdrs, wtap_block_t, 0)));
     m->source_secrets = params.dsbs_growing;
+    /* The caller's to free, says wtap.h; only the struct, whose array is
+     * the session's own interfaces (wtap_file_get_idb_info() copies none). */
+    g_free(params.idb_inf);
+    params.idb_inf = NULL;
     wtap_dump_params_cleanup(&params);
 }
 
