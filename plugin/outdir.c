@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "options.h"
+#include "stream_index.h"
 
 /* After "tcp-", "udp-" or "dccp-" (stream_name.h): the end of that prefix. */
 static const char *
@@ -36,7 +37,7 @@ outdir_is_output_name(const char *name)
     const char *p;
     int digits = 0;
 
-    if (strcmp(name, "streams.csv") == 0)
+    if (strcmp(name, STREAM_INDEX_NAME) == 0 || strcmp(name, STREAM_INDEX_TEMP) == 0)
         return TRUE;
     if ((p = after_transport_prefix(name)) == NULL)
         return FALSE;

@@ -19,6 +19,10 @@
  * spreadsheet would run as a formula) become \xNN; bytes that are not UTF-8
  * too. No valid server name, ALPN id or JA3 hash holds any of them.
  *
+ * The index is written whole to a temporary file, synced and renamed over
+ * streams.csv: a reader, a crash or a full disk never meets a partial
+ * index under its name, and a live capture can rewrite it as it goes.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "stream_index.h"
@@ -265,20 +269,14 @@ write_all(int fd, const GString *s)
     return TRUE;
 }
 
-gboolean
-stream_index_write(int dir_fd, const char *dir_path, guint32 n_positions, stream_index_row_fn row_at,
-                   void *user_data, char **error)
+/* The rows, into the open file fd. FALSE with errno set. */
+static gboolean
+write_rows(int fd, guint32 n_positions, stream_index_row_fn row_at, void *user_data)
 {
-    int fd = openat(dir_fd, "streams.csv", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
     GString *buf = g_string_sized_new(1 << 16);
     stream_index_row row;
     gboolean ok = TRUE;
 
-    if (fd < 0) {
-        *error = g_strdup_printf("flowsplit: cannot create \"%s/streams.csv\": %s", dir_path, g_strerror(errno));
-        g_string_free(buf, TRUE);
-        return FALSE;
-    }
     g_string_append(buf, index_header);
     for (guint32 position = 0; ok && position < n_positions; position++) {
         if (!row_at(position, &row, user_data))
@@ -290,10 +288,44 @@ stream_index_write(int dir_fd, const char *dir_path, guint32 n_positions, stream
         }
     }
     ok = ok && write_all(fd, buf);
-    if (close(fd) != 0)
-        ok = FALSE;
-    if (!ok)
-        *error = g_strdup_printf("flowsplit: cannot write \"%s/streams.csv\": %s", dir_path, g_strerror(errno));
     g_string_free(buf, TRUE);
+    return ok;
+}
+
+gboolean
+stream_index_write(int dir_fd, const char *dir_path, guint32 n_positions, stream_index_row_fn row_at,
+                   void *user_data, char **error)
+{
+    const char *what = "create";
+    gboolean ok;
+    int fd;
+
+    /* A temporary file left by a split that was killed goes first; never
+     * followed if it is a link (O_NOFOLLOW, O_EXCL). */
+    if (unlinkat(dir_fd, STREAM_INDEX_TEMP, 0) != 0 && errno != ENOENT) {
+        *error = g_strdup_printf("flowsplit: cannot remove \"%s/" STREAM_INDEX_TEMP "\": %s", dir_path,
+                                 g_strerror(errno));
+        return FALSE;
+    }
+    fd = openat(dir_fd, STREAM_INDEX_TEMP, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    ok = fd >= 0;
+    if (ok) {
+        what = "write";
+        ok = write_rows(fd, n_positions, row_at, user_data) && fsync(fd) == 0;
+        if (close(fd) != 0)
+            ok = FALSE;
+    }
+    if (ok) {
+        what = "rename";
+        ok = renameat(dir_fd, STREAM_INDEX_TEMP, dir_fd, STREAM_INDEX_NAME) == 0;
+    }
+    if (!ok) {
+        int err = errno;
+
+        if (fd >= 0)
+            unlinkat(dir_fd, STREAM_INDEX_TEMP, 0);     /* never a partial index under any name */
+        *error = g_strdup_printf("flowsplit: cannot %s \"%s/" STREAM_INDEX_NAME "\": %s", what, dir_path,
+                                 g_strerror(err));
+    }
     return ok;
 }

@@ -77,9 +77,15 @@ typedef struct {
  * position holds no row (a stream that is not written). */
 typedef gboolean (*stream_index_row_fn)(guint32 position, stream_index_row *row, void *user_data);
 
+/* The index's name in the output folder, and the temporary file it is
+ * written to first. */
+#define STREAM_INDEX_NAME "streams.csv"
+#define STREAM_INDEX_TEMP "streams.csv.tmp"
+
 /* Writes DIR/streams.csv (RFC 4180, UTF-8, header row), one row for each
- * position from 0 to n_positions - 1 that holds one. FALSE with a one-line
- * message in *error. */
+ * position from 0 to n_positions - 1 that holds one, atomically: written
+ * to STREAM_INDEX_TEMP, synced, renamed over any earlier index. FALSE with
+ * a one-line message in *error, and no temporary file left. */
 gboolean stream_index_write(int dir_fd, const char *dir_path, guint32 n_positions, stream_index_row_fn row,
                             void *user_data, char **error);
 
