@@ -198,6 +198,12 @@ frame_queue_finish(frame_queue *fq)
     return TRUE;
 }
 
+gboolean
+frame_queue_holds(const frame_queue *fq)
+{
+    return fq->frames.length > 0;
+}
+
 guint64
 frame_queue_fragments_dropped(const frame_queue *fq)
 {

@@ -45,6 +45,9 @@ gboolean frame_queue_expire(frame_queue *fq, gint64 now, gint64 max_hold);
 /* End of input: every fragment still held is given up. */
 gboolean frame_queue_finish(frame_queue *fq);
 
+/* Does it hold any frame (a fragment, or a frame waiting behind one)? */
+gboolean frame_queue_holds(const frame_queue *fq);
+
 guint64 frame_queue_fragments_dropped(const frame_queue *fq);
 
 void frame_queue_free(frame_queue *fq);

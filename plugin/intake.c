@@ -78,6 +78,17 @@
  * this long is given up, and the frames waiting behind it go on. */
 #define INTAKE_FRAGMENT_HOLD_USEC (2 * G_USEC_PER_SEC)
 
+/* In a live capture, frames found waiting in the write-behind buffer by a
+ * tick (every 250 ms) are written out once they have waited this long:
+ * none stays in memory much more than three quarters of a second, so a
+ * crash or SIGKILL loses little. */
+#define INTAKE_MAX_WAIT_USEC (G_USEC_PER_SEC / 2)
+
+/* ... and streams.csv is rewritten this often while frames come in, so
+ * that the files of a capture that is killed are listed in an index no
+ * older than this. */
+#define INTAKE_INDEX_EVERY_USEC (2 * G_USEC_PER_SEC)
+
 /* ws_ip4.ip_off: more fragments, and the fragment offset. */
 #define INTAKE_IP_MF 0x2000
 #define INTAKE_IP_OFFSET 0x1FFF
@@ -156,6 +167,8 @@ struct split_session {
     gboolean progress_shown;
     gint64 progress_at;
     guint64 frames_seen;    /* frames of the input read so far */
+    guint64 index_frames;   /* live capture: frames_seen when streams.csv was last written */
+    gint64 index_at;        /* ... and when */
     intake_done_fn done;
     void *done_data;
 };
@@ -1024,6 +1037,26 @@ intake_finish(split_session *s)
     return !s->failed;
 }
 
+/* Live capture: streams.csv anew, every INTAKE_INDEX_EVERY_USEC while
+ * frames come in. Every frame it counts is written to its file first, so
+ * the files hold at least what it lists; not while a frame is held behind
+ * an IP fragment (counted, not yet written): the next tick tries again. */
+static gboolean
+rewrite_index(split_session *s, gint64 now)
+{
+    if (!s->opts.index || s->frames_seen == s->index_frames || now - s->index_at < INTAKE_INDEX_EVERY_USEC)
+        return TRUE;
+    if (s->fq != NULL && frame_queue_holds(s->fq))
+        return TRUE;
+    if (!writer_cache_flush(s->wc))
+        return FALSE;
+    if (!stream_index_write(s->dir_fd, s->opts.out_dir, index_positions(s), index_row, s, &s->index_error))
+        return FALSE;
+    s->index_at = now;
+    s->index_frames = s->frames_seen;
+    return TRUE;
+}
+
 gboolean
 intake_tick(split_session *s)
 {
@@ -1033,7 +1066,10 @@ intake_tick(split_session *s)
         return !s->failed;
     if (s->fq != NULL && !frame_queue_expire(s->fq, now, INTAKE_FRAGMENT_HOLD_USEC))
         s->failed = TRUE;
-    else if (!writer_cache_tick(s->wc, now, INTAKE_LINGER_USEC, (gint64)s->opts.idle * G_USEC_PER_SEC))
+    else if (!writer_cache_tick(s->wc, now, INTAKE_LINGER_USEC, (gint64)s->opts.idle * G_USEC_PER_SEC,
+                                INTAKE_MAX_WAIT_USEC))
+        s->failed = TRUE;
+    else if (!rewrite_index(s, now))
         s->failed = TRUE;
     return !s->failed;
 }

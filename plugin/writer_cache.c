@@ -144,6 +144,8 @@ struct writer_cache {
     gboolean repaired;
     guint64 opens;          /* files opened so far, numbering open_seq */
     gint64 clock;           /* monotonic time of the last writer_cache_tick(), or of creation */
+    gint64 waiting_since;   /* the tick that first found bytes waiting, or 0 */
+    gboolean dumped;        /* wiretap has written frames since the last flush_everything() */
     writer_cache_stats stats;
 };
 
@@ -1058,6 +1060,7 @@ dump_record(writer_cache *wc, stream_file *sf, const wtap_rec *rec, const guint8
     }
     if (!fs_wtap_dump(sf->dumper, &out, data, &err, &err_info))
         return set_wtap_error(wc, "write", sf->part ? part_name(sf) : sf->name, err, err_info);
+    wc->dumped = TRUE;
     return TRUE;
 }
 
@@ -1254,14 +1257,62 @@ tick_due(const writer_cache *wc, const stream_file *sf, gint64 linger, gint64 id
     return idle > 0 && wc->clock - sf->last_frame_at >= idle;
 }
 
+/* Writes everything waiting: the arena, and wiretap's stdio buffers. */
+static gboolean
+flush_everything(writer_cache *wc)
+{
+    if (!batch_finish(wc) || !flush_all(wc, FALSE))
+        return FALSE;
+    for (GList *l = wc->lru.head; l != NULL; l = l->next) {
+        stream_file *sf = l->data;
+        int err = 0;
+
+        if (sf->dumper != NULL && !wtap_dump_flush(sf->dumper, &err)) {
+            char *name = sf->part ? part_name(sf) : g_strdup(sf->name);
+
+            set_wtap_error(wc, "write", name, err, NULL);
+            g_free(name);
+            return FALSE;
+        }
+    }
+    wc->waiting_since = 0;
+    wc->dumped = FALSE;
+    return TRUE;
+}
+
 gboolean
-writer_cache_tick(writer_cache *wc, gint64 now, gint64 linger, gint64 idle)
+writer_cache_flush(writer_cache *wc)
+{
+    return wc->error == NULL && flush_everything(wc);
+}
+
+/* Live capture: frames have waited in the arena since a tick at least
+ * max_wait ago (no frame is stamped with a time: the first tick that finds
+ * the arena in use starts the clock). */
+static gboolean
+waited_too_long(writer_cache *wc, gint64 max_wait)
+{
+    if (wc->dirty->len == 0 && !wc->dumped) {
+        wc->waiting_since = 0;      /* written out by a full arena meanwhile */
+        return FALSE;
+    }
+    if (wc->waiting_since == 0) {
+        wc->waiting_since = wc->clock;
+        return FALSE;
+    }
+    return wc->clock - wc->waiting_since >= max_wait;
+}
+
+gboolean
+writer_cache_tick(writer_cache *wc, gint64 now, gint64 linger, gint64 idle, gint64 max_wait)
 {
     GPtrArray *due;
     gboolean ok = TRUE;
 
     wc->clock = now;
     if (!batch_finish(wc))
+        return FALSE;
+    if (max_wait > 0 && waited_too_long(wc, max_wait) && !flush_everything(wc))
         return FALSE;
     /* Only files with bytes waiting or a descriptor open have anything to
      * write or close: the dirty ones that are closed, and the open ones

@@ -60,10 +60,16 @@ void writer_cache_stream_ended(writer_cache *wc, stream_file *sf);
 /* The time has come to now (a monotonic clock, in microseconds): every
  * file whose stream ended at least linger ago, or that has had no frame
  * for idle (0: never), gets its waiting bytes and is closed. A later frame
- * of its stream reopens it and is appended. Frames are stamped with the
- * time of the last tick (or of the cache's creation), so a cache that
- * never ticks never closes a file for time. FALSE when the split failed. */
-gboolean writer_cache_tick(writer_cache *wc, gint64 now, gint64 linger, gint64 idle);
+ * of its stream reopens it and is appended. When bytes have waited since a
+ * tick max_wait ago or more (0: no limit), everything waiting is written.
+ * Frames are stamped with the time of the last tick (or of the cache's
+ * creation), so a cache that never ticks never closes a file for time.
+ * FALSE when the split failed. */
+gboolean writer_cache_tick(writer_cache *wc, gint64 now, gint64 linger, gint64 idle, gint64 max_wait);
+
+/* Writes every waiting byte to its file, open files stay open. FALSE when
+ * the split failed. */
+gboolean writer_cache_flush(writer_cache *wc);
 
 /* Closes every open file. FALSE when the split failed; then every file
  * left is cut back to its last complete record, and empty ones removed. */
