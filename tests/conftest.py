@@ -28,6 +28,7 @@ AS_ROOT = os.geteuid() == 0
 # tshark options a capture must be read with, by every run (split and oracle).
 CAPTURE_OPTIONS = {
     "tcp-in-rpcap.pcap": ["-o", "rpcap.linktype:1"],     # TCP inside TCP
+    "options-everywhere.pcapng": ["-o", "rpcap.linktype:1"],
 }
 
 NAME_RE = re.compile(r"^(?P<proto>tcp|udp|dccp)-(?P<stream>\d{6,})_(?P<client>[A-Za-z0-9._]+)\.(?P<cport>\d+)"
@@ -194,10 +195,12 @@ def no_sanitizer_findings():
     assert not found, "sanitizer findings in flowsplit:\n\n" + "\n\n".join(found)[:8000]
 
 
-def tshark_command(args, ulimit_n=None, plugin=True, capture=False):
+def tshark_command(args, ulimit_n=None, plugin=True, capture=False, extra_env=None):
     """The command line and environment that run tshark with args (as uid
     65534 when we are root; with capture=True that uid keeps the two
-    capabilities dumpcap needs to capture, as ambient capabilities)."""
+    capabilities dumpcap needs to capture, as ambient capabilities).
+    extra_env: variables to add; its LD_PRELOAD goes after libasan's, which
+    must come first."""
     env = dict(os.environ)
     env["HOME"] = os.path.join(work_root(), "home")
     env.pop("WIRESHARK_PLUGIN_DIR", None)
@@ -205,6 +208,10 @@ def tshark_command(args, ulimit_n=None, plugin=True, capture=False):
         env["WIRESHARK_PLUGIN_DIR"] = readable(PLUGIN_DIR)
         if SANITIZED:
             sanitizer_env(env)
+    for key, value in (extra_env or {}).items():
+        if key == "LD_PRELOAD" and env.get(key):
+            value = env[key] + " " + value
+        env[key] = value
     args = list(args)
     for i in range(1, len(args)):
         if args[i - 1] == "-r":
@@ -224,9 +231,9 @@ def note_sanitizer_stderr(stderr):
         _STDERR_FINDINGS.append(stderr[-4000:])     # UBSan may report on stderr
 
 
-def tshark(args, ulimit_n=None, plugin=True, timeout=1800):
+def tshark(args, ulimit_n=None, plugin=True, timeout=1800, extra_env=None):
     """Runs tshark (as uid 65534 when we are root) and returns the CompletedProcess."""
-    cmd, env = tshark_command(args, ulimit_n=ulimit_n, plugin=plugin)
+    cmd, env = tshark_command(args, ulimit_n=ulimit_n, plugin=plugin, extra_env=extra_env)
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, errors="replace")
     note_sanitizer_stderr(proc.stderr)
     return proc
@@ -237,11 +244,11 @@ def stderr_lines(proc):
     return [l for l in proc.stderr.splitlines() if l.strip()]
 
 
-def split(capture, out, *options, ulimit_n=None):
+def split(capture, out, *options, ulimit_n=None, extra_env=None):
     args = ["-r", capture, "-q", "-X", "flowsplit:out=" + out]
     for opt in options:
         args += ["-X", "flowsplit:" + opt]
-    return tshark(args, ulimit_n=ulimit_n)
+    return tshark(args, ulimit_n=ulimit_n, extra_env=extra_env)
 
 
 @functools.lru_cache(maxsize=None)
@@ -279,10 +286,33 @@ class Oracle:
         return [self.digest[n] for n in self.streams[stream]]
 
 
+@functools.lru_cache(maxsize=None)
+def tshark_fields():
+    """The names of every field the tshark under test has (tshark -G fields)."""
+    proc = subprocess.run(["tshark", "-G", "fields"], capture_output=True, text=True, errors="replace")
+    return frozenset(line.split("\t")[2] for line in proc.stdout.splitlines() if line.startswith("F\t"))
+
+
+# The packet options digest() compares besides comments: the fields
+# (capfile.SHOWN_FIELDS) this tshark has; an option whose field another
+# version lacks is then left to the raw comparison with tshark's exports.
+capfile.SHOWN_FIELDS = [f for f in capfile.SHOWN_FIELDS if f in tshark_fields()]
+
+
+def option_field_value(name, text):
+    """A packet option's field as capfile.Record.shown_options() writes it:
+    numbers in decimal (tshark prints flags in hex), bytes in hex without
+    separators."""
+    if name == "frame.verdict.hw" or name == "frame.verdict.unknown":
+        return re.sub(r"[^0-9a-fA-F]", "", text).lower()
+    m = re.match(r"^\s*(-?(?:0x[0-9a-fA-F]+|\d+))", text)
+    return str(int(m.group(1), 0)) if m else text
+
+
 def _read_capture(capture):
     """{proto: Oracle} of a capture, from one tshark -2 pass."""
     common = ["frame.number", "ip.fragment", "ipv6.fragment", "frame.time_epoch", "frame.len", "frame.cap_len",
-              "frame.md5_hash", "frame.comment", "tcp.flags"]
+              "frame.md5_hash", "frame.comment", "tcp.flags"] + capfile.SHOWN_FIELDS
     fields = common + [p + k for p in PROTOS for k in (".stream", ".srcport", ".dstport")]
     args = ["-2", "-r", capture, "-o", "frame.generate_md5_hash:TRUE", "-T", "fields",
             "-E", "occurrence=a", "-E", "aggregator=\x1f", "-E", "separator=\t"]
@@ -305,7 +335,9 @@ def _read_capture(capture):
         if c["frame.time_epoch"]:
             ts = int(sec) * 10**9 + fraction_ns(frac) * (-1 if sec.startswith("-") else 1)
         comments = ",".join(v for v in c["frame.comment"].split("\x1f") if v)
-        digest[num] = (ts, int(c["frame.len"]), int(c["frame.cap_len"]), c["frame.md5_hash"], comments)
+        shown = ";".join("%s=%s" % (f, "|".join(option_field_value(f, v) for v in c[f].split("\x1f")))
+                         for f in capfile.SHOWN_FIELDS if c[f])
+        digest[num] = (ts, int(c["frame.len"]), int(c["frame.cap_len"]), c["frame.md5_hash"], comments, shown)
         frags = [int(f) for f in (c["ip.fragment"] + "\x1f" + c["ipv6.fragment"]).split("\x1f") if f]
         flags = c["tcp.flags"].split("\x1f")
         for proto in PROTOS:

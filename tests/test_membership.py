@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The membership rule, on every capture: each stream's file holds exactly
 the frames `tshark -2 -Y "tcp.stream eq N" -w` writes, in capture order,
-with the same time stamps, lengths, bytes and comments; with proto=all the
-same for each UDP stream and `udp.stream eq N`."""
+with the same time stamps, lengths, bytes, comments and other packet
+options; with proto=all the same for each UDP stream and `udp.stream eq N`."""
 import os
 import re
 import pytest
@@ -70,8 +70,10 @@ def test_membership(capture, variant):
 def test_reference_exports(capture, proto):
     """Keeps the oracle's listing honest: for a sample of streams, a real
     `tshark -2 -Y "tcp.stream eq N" -w` (or udp.stream) export equals
-    flowsplit's file, record by record (time, lengths, bytes, comments,
-    link type)."""
+    flowsplit's file, record by record (time, lengths, bytes, comments and
+    the packet options tshark shows as fields, link type), and so are all
+    the packet options of each record, byte for byte, in order: also those
+    tshark has no field for (epb_hash, custom options)."""
     o = oracle(capture, proto)
     streams = sorted(o.streams)
     if not streams:
@@ -101,6 +103,8 @@ def test_reference_exports(capture, proto):
             listed = o.expected(s)
         assert [r.digest() for r in got] == [r.digest() for r in want], "stream %d differs from tshark -Y -w" % s
         assert [r.linktype for r in got] == [r.linktype for r in want], "stream %d: link types differ" % s
+        for i, (g, w) in enumerate(zip(got, want)):
+            assert g.options == w.options, "stream %d, record %d: packet options differ from tshark -Y -w" % (s, i)
         assert [r.digest() for r in want] == listed, "the listing disagrees with tshark -w for %d" % s
 
 
@@ -148,6 +152,23 @@ HARD_CASES = {
     "DCCP quoted in ICMP": ("dccp.pcap", "icmp and dccp.stream"),
     "DCCP over IPv6": ("dccp.pcap", "ipv6 and dccp.stream"),
     "DCCP 4-tuple used again after a Reset": ("dccp.pcap", "dccp.type == 0 and frame.number > 50"),
+    "packet options on a stream's first TLS ClientHello": ("options-everywhere.pcapng",
+                                                           "tls.handshake.type == 1 and frame.packet_flags"),
+    "packet options on a TCP header with a bad length": ("options-everywhere.pcapng",
+                                                         "tcp.hdr_len < 20 and frame.drop_count"),
+    "packet options on a TCP header cut short": ("options-everywhere.pcapng",
+                                                 "tcp and frame.cap_len < frame.len and frame.comment"),
+    "packet options on an IPv4 fragment held for later": ("options-everywhere.pcapng",
+                                                          "ip.flags.mf == 1 and frame.packet_flags"),
+    "packet options on an IPv6 fragment held for later": ("options-everywhere.pcapng",
+                                                          "ipv6.fraghdr.more == 1 and frame.comment"),
+    "packet options on a frame in two TCP streams": ("options-everywhere.pcapng",
+                                                     "rpcap and tcp.stream and frame.packet_flags"),
+    "packet options on TCP in VXLAN, GRE and IP-in-IP": ("options-everywhere.pcapng",
+                                                         "(vxlan or gre or ip.proto == 4) and tcp and frame.comment"),
+    "packet options on UDP and DCCP": ("options-everywhere.pcapng", "(udp.stream or dccp) and frame.drop_count"),
+    "packet options on SYN, FIN and RST": ("options-everywhere.pcapng",
+                                           "tcp.flags.syn == 1 and tcp.flags.fin == 0 and frame.comment"),
 }
 
 
