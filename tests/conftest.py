@@ -367,12 +367,13 @@ def oracle(capture, proto="tcp"):
     return _capture_oracles(capture)[proto]
 
 
-def split_files(out, proto="tcp"):
+def split_files(out, proto="tcp", rewriting=False):
     """{stream: file name} of the split's files of proto, failing on names
-    that are not ours."""
+    that are not ours. rewriting: a live capture that still runs, whose
+    index may be between its temporary file and its rename."""
     files = {}
     for name in sorted(os.listdir(out)):
-        if name == "streams.csv":
+        if name == "streams.csv" or (rewriting and name == "streams.csv.tmp"):
             continue
         m = NAME_RE.match(name)
         assert m, "unexpected file in the split: %s" % name
