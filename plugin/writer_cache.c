@@ -120,8 +120,9 @@ struct stream_file {
     gint64 ended_at;        /* writer_cache.clock when its stream ended */
     guint ended_flush;      /* writer_cache.flushes when its stream ended */
     guint8 created;         /* exists on disk */
-    guint8 part;            /* wiretap pcap: dumper writes NAME.part */
+    guint8 part;            /* wiretap pcap: NAME.part exists, its records not yet in NAME */
     guint8 converted;       /* a pcap file rewritten as pcapng */
+    char *converting_from;  /* the pcap file being rewritten as pcapng: kept until the copy is whole */
 };
 
 struct writer_cache {
@@ -307,7 +308,22 @@ part_name(const stream_file *sf)
 {
     return g_strconcat(sf->name, ".part", NULL);
 }
-/* pcap reopen: moves NAME.part's records to the end of NAME. */
+
+/* wiretap failed to write the file (NAME.part when it writes one). */
+static gboolean
+set_dumper_error(writer_cache *wc, const stream_file *sf, int err, char *err_info)
+{
+    char *name = sf->part ? part_name(sf) : g_strdup(sf->name);
+
+    set_wtap_error(wc, "write", name, err, err_info);
+    g_free(name);
+    return FALSE;
+}
+
+/* pcap reopen: moves NAME.part's records to the end of NAME. The part is
+ * removed first and read through its descriptor: whatever fails after
+ * that, no part is left over and no record is appended twice (the repair
+ * cuts NAME back to its last complete record). */
 static gboolean
 append_part(writer_cache *wc, stream_file *sf)
 {
@@ -331,6 +347,12 @@ append_part(writer_cache *wc, stream_file *sf)
                                       "was it changed during the split?", wc->dir_path, sf->name));
         goto out;
     }
+    if (unlinkat(wc->dir_fd, part, 0) != 0) {
+        set_error(wc, g_strdup_printf("flowsplit: cannot remove \"%s/%s\": %s", wc->dir_path, part,
+                                      g_strerror(errno)));
+        goto out;
+    }
+    sf->part = FALSE;
     if (lseek(src, PCAP_FILE_HEADER_LEN, SEEK_SET) < 0)
         goto io_error;
     while ((n = read(src, buf, sizeof buf)) > 0) {
@@ -341,8 +363,6 @@ append_part(writer_cache *wc, stream_file *sf)
         }
     }
     if (n < 0)
-        goto io_error;
-    if (unlinkat(wc->dir_fd, part, 0) != 0)
         goto io_error;
     ok = TRUE;
     goto out;
@@ -525,12 +545,9 @@ close_file(writer_cache *wc, stream_file *sf, const char *why)
     ok = wtap_dump_close(sf->dumper, NULL, &err, &err_info);
     sf->dumper = NULL;
     if (!ok)
-        return set_wtap_error(wc, "write", sf->part ? part_name(sf) : sf->name, err, err_info);
-    if (sf->part) {
-        sf->part = FALSE;
-        if (!append_part(wc, sf))
-            return FALSE;
-    }
+        return set_dumper_error(wc, sf, err, err_info);
+    if (sf->part && !append_part(wc, sf))
+        return FALSE;
     ws_debug("%s %s", why, sf->name);
     return TRUE;
 }
@@ -636,14 +653,20 @@ dumper_open(writer_cache *wc, stream_file *sf)
         return FALSE;
     }
     sf->dumper = dumper_fdopen(wc, sf, fd, &err, &err_info);
-    if (sf->dumper == NULL) {
-        close(fd);
-        set_wtap_error(wc, "write", target, err, err_info);
-        g_free(target);
-        return FALSE;
-    }
     g_free(target);
     sf->part = part;
+    if (sf->dumper == NULL) {
+        /* wiretap has closed fd: it does when it cannot write the header
+         * (it keeps it only for a link type it cannot write, which it is
+         * never given), and closing it again could close a descriptor the
+         * write-behind thread has just opened. The file exists, maybe
+         * without a complete header: the repair cuts or removes it. */
+        if (!sf->created) {
+            sf->created = TRUE;
+            wc->stats.files++;
+        }
+        return set_dumper_error(wc, sf, err, err_info);
+    }
     count_open(wc, sf);
     return TRUE;
 }
@@ -998,7 +1021,7 @@ block_has_options(wtap_block_t block)
 
 /* Can this stream's pcap file hold the frame exactly? */
 static gboolean
-pcap_can_hold(const stream_file *sf, const frame_record *fr)
+pcap_can_hold(const writer_cache *wc, const stream_file *sf, const frame_record *fr)
 {
     const wtap_packet_header *ph = &fr->rec->rec_header.packet_header;
     const file_iface *have;
@@ -1006,6 +1029,8 @@ pcap_can_hold(const stream_file *sf, const frame_record *fr)
 
     if (fr->block != NULL && block_has_options(fr->block))
         return FALSE;
+    if (capture_meta_secrets(wc->meta)->len > 0)
+        return FALSE;   /* nor the capture's decryption secrets */
     if (sf->ifaces->len == 0)
         return wtap_dump_can_write_encap(wtap_pcap_file_type_subtype(), ph->pkt_encap);
     have = iface_at(sf, 0);
@@ -1059,7 +1084,7 @@ dump_record(writer_cache *wc, stream_file *sf, const wtap_rec *rec, const guint8
         out.block = NULL;
     }
     if (!fs_wtap_dump(sf->dumper, &out, data, &err, &err_info))
-        return set_wtap_error(wc, "write", sf->part ? part_name(sf) : sf->name, err, err_info);
+        return set_dumper_error(wc, sf, err, err_info);
     wc->dumped = TRUE;
     return TRUE;
 }
@@ -1097,15 +1122,16 @@ write_record(writer_cache *wc, stream_file *sf, const wtap_rec *rec, const guint
 }
 
 /* Copies every record of the pcap file into NAME.pcapng, which then
- * continues as the stream's file. */
+ * continues as the stream's file. Until the copy is whole and the pcap
+ * file removed, sf->converting_from names the pcap file: should anything
+ * fail before, the repair keeps it and removes the pcapng file
+ * (undo_conversion), so a stream never has two files. */
 static gboolean
 convert_to_pcapng(writer_cache *wc, stream_file *sf)
 {
-    char *old_name = sf->name;
-    char *old_path = g_build_filename(wc->dir_path, old_name, NULL);
-    char *base = g_strndup(old_name, strlen(old_name) - strlen(".pcap"));
     gboolean had_bytes = sf->header_queued || sf->created;
-    wtap *wth = NULL;
+    char *base, *old_path;
+    wtap *wth;
     fs_read_record rr;
     int err = 0;
     char *err_info = NULL;
@@ -1113,48 +1139,54 @@ convert_to_pcapng(writer_cache *wc, stream_file *sf)
     gboolean ok = FALSE;
 
     if (!write_chain(wc, sf) || !close_file(wc, sf, "closed to convert"))
-        goto out_free;
+        return FALSE;
+    sf->converting_from = sf->name;
+    base = g_strndup(sf->name, strlen(sf->name) - strlen(".pcap"));
     sf->name = g_strconcat(base, ".pcapng", NULL);
+    g_free(base);
     sf->format = FS_FORMAT_PCAPNG;
     sf->created = FALSE;
     sf->header_queued = FALSE;
     sf->via_wiretap = FALSE;
     if (!had_bytes) {
-        ok = TRUE;
-        goto out_free;
+        g_clear_pointer(&sf->converting_from, g_free);    /* nothing was written: no pcap file */
+        return TRUE;
     }
+    old_path = g_build_filename(wc->dir_path, sf->converting_from, NULL);
     wth = wtap_open_offline(old_path, WTAP_TYPE_AUTO, &err, &err_info, FALSE);
     if (wth == NULL) {
-        set_wtap_error(wc, "read back", old_name, err, err_info);
-        goto out_free;
+        set_wtap_error(wc, "read back", sf->converting_from, err, err_info);
+        g_free(old_path);
+        return FALSE;
     }
     fs_read_record_init(&rr);
     while (fs_wtap_read(wth, &rr, &err, &err_info, &offset)) {
-        if (!write_record(wc, sf, &rr.rec, fs_read_record_data(&rr), NULL, 0))
-            goto out_rec;
+        gboolean written = write_record(wc, sf, &rr.rec, fs_read_record_data(&rr), NULL, 0);
+
+        wtap_rec_reset(&rr.rec);    /* each read gives the record a packet block of its own */
+        if (!written)
+            goto out;
     }
     if (err != 0) {
-        set_wtap_error(wc, "read back", old_name, err, err_info);
-        goto out_rec;
+        set_wtap_error(wc, "read back", sf->converting_from, err, err_info);
+        goto out;
     }
     if (!write_chain(wc, sf))
-        goto out_rec;
-    if (unlinkat(wc->dir_fd, old_name, 0) != 0) {
+        goto out;
+    if (unlinkat(wc->dir_fd, sf->converting_from, 0) != 0) {
         set_error(wc, g_strdup_printf("flowsplit: cannot remove \"%s\": %s", old_path, g_strerror(errno)));
-        goto out_rec;
+        goto out;
     }
+    ws_debug("converted %s to %s", sf->converting_from, sf->name);
+    g_clear_pointer(&sf->converting_from, g_free);
     wc->stats.files--;      /* the same stream's file, counted once */
     wc->stats.converted++;
     sf->converted = TRUE;
-    ws_debug("converted %s to %s", old_name, sf->name);
     ok = TRUE;
-out_rec:
+out:
     fs_read_record_cleanup(&rr);
     wtap_close(wth);
-out_free:
-    g_free(base);
     g_free(old_path);
-    g_free(old_name);
     return ok;
 }
 
@@ -1209,7 +1241,7 @@ writer_cache_write(writer_cache *wc, stream_file *sf, const frame_record *fr)
 
     if (wc->error != NULL)
         return FALSE;
-    if (sf->format == FS_FORMAT_PCAP && !pcap_can_hold(sf, fr) && !convert_to_pcapng(wc, sf))
+    if (sf->format == FS_FORMAT_PCAP && !pcap_can_hold(wc, sf, fr) && !convert_to_pcapng(wc, sf))
         return FALSE;
     idx = stream_iface(wc, sf, fr);
     if (idx < 0 || !write_record(wc, sf, fr->rec, fr->data, fr->block, idx))
@@ -1356,6 +1388,20 @@ writer_cache_remove(writer_cache *wc, stream_file *sf)
     return TRUE;
 }
 
+/* A conversion to pcapng that failed before it was whole: the pcap file
+ * stays the stream's file, and the pcapng file begun from it goes. */
+static void
+undo_conversion(writer_cache *wc, stream_file *sf)
+{
+    if (sf->created && unlinkat(wc->dir_fd, sf->name, 0) == 0)
+        wc->stats.files--;
+    g_free(sf->name);
+    sf->name = sf->converting_from;
+    sf->converting_from = NULL;
+    sf->format = FS_FORMAT_PCAP;
+    sf->created = TRUE;
+}
+
 /* After a failed write, a file may be short of a record or empty: cut each
  * back to its last complete record (pcap .part files too, appended to their
  * file when there is room), remove the empty. */
@@ -1366,6 +1412,8 @@ repair_after_failure(writer_cache *wc)
         stream_file *sf = g_ptr_array_index(wc->files, i);
         repair_result r;
 
+        if (sf->converting_from != NULL)
+            undo_conversion(wc, sf);
         if (!sf->created)
             continue;
         r = file_repair(wc->dir_fd, sf->name);
@@ -1462,6 +1510,7 @@ writer_cache_free(writer_cache *wc)
         stream_file *sf = g_ptr_array_index(wc->files, i);
         g_array_free(sf->ifaces, TRUE);
         g_free(sf->name);
+        g_free(sf->converting_from);
         g_free(sf);
     }
     g_ptr_array_free(wc->files, TRUE);
