@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import (PROTOS, REPO, bundled_captures, capture_id, index_oracle, parse_time, public_captures, read_index, workdir,
+from conftest import (PROTOS, REPO, bundled_captures, capture_id, check_fails_as_tshark_does, index_oracle, parse_time, public_captures, read_index, workdir,
                       scratch, split, split_files, stderr_lines, summary_line, tshark)
 
 CAPTURES = bundled_captures() + public_captures()
@@ -35,6 +35,7 @@ def test_index_rows_equal_tshark(capture):
     DCCP rows, each equal to what tshark's fields say of that stream."""
     out = os.path.join(scratch(capture_id(capture) + "-index"), "out")
     proc = split(capture, out, "proto=all")
+    check_fails_as_tshark_does(capture, proc)
     o = index_oracle(capture)
     assert proc.returncode == o.returncode, proc.stderr
     with open(os.path.join(out, "streams.csv"), newline="", encoding="utf-8") as f:

@@ -8,7 +8,8 @@ import re
 import pytest
 
 import capfile
-from conftest import (PROTOS, SANITIZED, bundled_captures, capinfos_all, capture_id, check_membership, oracle,
+from conftest import (PROTOS, SANITIZED, bundled_captures, capinfos_all, capture_id, check_fails_as_tshark_does,
+                      check_membership, oracle,
                       public_captures, read_index, scratch, split, split_files, stderr_lines, tshark, tshark_version)
 
 CAPTURES = bundled_captures() + public_captures()
@@ -43,6 +44,7 @@ def test_membership(capture, variant):
     out = os.path.join(scratch(capture_id(capture) + "-" + variant_id(variant)), "out")
     opts = ["format=" + fmt] + list(extra)
     proc = split(capture, out, *opts)
+    check_fails_as_tshark_does(capture, proc)
     o = oracle(capture)
     # tshark's own status stands: 0, or 2 for a damaged capture it read part of.
     assert proc.returncode == o.returncode, proc.stderr
@@ -84,6 +86,7 @@ def test_reference_exports(capture, proto):
     work = scratch(capture_id(capture) + "-ref-" + proto)
     out = os.path.join(work, "out")
     proc = split(capture, out, "proto=" + proto)
+    check_fails_as_tshark_does(capture, proc)
     assert proc.returncode == o.returncode, proc.stderr
     files = split_files(out, proto)
     picks = sorted({streams[0], streams[len(streams) // 2], streams[-1]} | set(fragment_streams(capture, proto)[:3]))
