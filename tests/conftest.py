@@ -257,11 +257,12 @@ def split(capture, out, *options, ulimit_n=None, extra_env=None):
 @functools.lru_cache(maxsize=None)
 def tshark_cannot_write(capture):
     """Does this Wireshark's own tshark -w fail to write the capture's
-    records (4.6 refuses some packet options of options-everywhere.pcapng,
-    "An error occurred while writing")? A split must then fail the same way."""
+    records? 4.4 and 4.6 refuse some packet options of
+    options-everywhere.pcapng (4.4: "has data that can't be saved", 4.6:
+    "An error occurred while writing"). A split must then fail the same way."""
     out = os.path.join(scratch(os.path.basename(capture) + "-w"), "all.pcapng")
     proc = tshark(["-r", capture, "-w", out], plugin=False)
-    return "error occurred while writing" in proc.stderr
+    return "error occurred while writing" in proc.stderr or "can't be saved" in proc.stderr
 
 
 def check_fails_as_tshark_does(capture, proc):
