@@ -100,6 +100,33 @@ def free_port():
         return s.getsockname()[1]
 
 
+class UdpEcho:
+    """A UDP echo on 127.0.0.1:port, on a thread of its own."""
+
+    def __init__(self, port):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.settimeout(0.2)
+        self.running = True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while self.running:
+            try:
+                data, peer = self.sock.recvfrom(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.sock.sendto(data, peer)
+
+    def close(self):
+        self.running = False
+        self.thread.join(timeout=5)
+        self.sock.close()
+
+
 class EchoServer:
     """Echoes what each connection sends, and closes when the client does."""
 
@@ -294,20 +321,7 @@ def test_live_udp_streams_close_when_idle(workdir):
     is what tshark -2 says of the frames tshark dissected."""
     port = free_port()
     server = EchoServer(port)
-    echo = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    echo.bind(("127.0.0.1", port))
-    running = True
-
-    def serve_udp():
-        echo.settimeout(0.2)
-        while running:
-            try:
-                data, peer = echo.recvfrom(65536)
-            except socket.timeout:
-                continue
-            echo.sendto(data, peer)
-    udp_server = threading.Thread(target=serve_udp, daemon=True)
-    udp_server.start()
+    echo = UdpEcho(port)
     clients = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(3)]
     for c in clients:
         c.settimeout(5)
@@ -332,10 +346,8 @@ def test_live_udp_streams_close_when_idle(workdir):
         shutil.copyfile(capture_file_of(live), dissected)
     finally:
         status = live.stop()
-        running = False
-        udp_server.join(timeout=5)
-        server.close()
         echo.close()
+        server.close()
         for c in clients:
             c.close()
     note_sanitizer_stderr(live.stderr)
@@ -579,31 +591,6 @@ class KillTraffic(threading.Thread):
         self.join(timeout=10)
         for s in self.keep + self.udp:
             s.close()
-
-
-class UdpEcho:
-    def __init__(self, port):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", port))
-        self.sock.settimeout(0.2)
-        self.running = True
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        while self.running:
-            try:
-                data, peer = self.sock.recvfrom(65536)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self.sock.sendto(data, peer)
-
-    def close(self):
-        self.running = False
-        self.thread.join(timeout=5)
-        self.sock.close()
 
 
 def stream_file_of(out, proto, client_port, server_port):
