@@ -463,7 +463,7 @@ def generated_capture(name, *args):
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, name)
     if not os.path.exists(path):
-        tmp = path + ".tmp"
+        tmp = "%s.%d.tmp" % (path, os.getpid())     # two tests may make it at once (ctest -j)
         subprocess.run([python3(), generator(), "scale", tmp] + list(args), check=True)
         os.rename(tmp, path)
         os.chmod(path, 0o644)
