@@ -617,9 +617,12 @@ def packet_options(kinds, n):
             value = (1 + n % 2) | ((n % 5) << 2) | ((n % 4 == 3) << 24)
             opts.append((2, struct.pack("<I", value)))
         elif kind == "hash":
-            opts.append((3, bytes([2]) + bytes((n * 7 + i) & 0xFF for i in range(16))))     # MD5
+            # pcapng's algorithm numbers: 3 is MD5 (16 bytes), 2 is CRC32
+            # (4). Wireshark 4.4 and later refuse to write a hash whose
+            # length is not its algorithm's.
+            opts.append((3, bytes([3]) + bytes((n * 7 + i) & 0xFF for i in range(16))))     # MD5
             if n % 2:
-                opts.append((3, bytes([3]) + struct.pack("<I", 0x9E3779B9 * n & 0xFFFFFFFF)))  # CRC32
+                opts.append((3, bytes([2]) + struct.pack("<I", 0x9E3779B9 * n & 0xFFFFFFFF)))  # CRC32
         elif kind == "dropcount":
             opts.append((4, struct.pack("<Q", n * 3)))
         elif kind == "packetid":
