@@ -79,10 +79,18 @@ check_c_source_compiles("
 wtap *f(struct packet_provider_data *p) { return p->wth; }
 " FS_HAVE_PROVIDER_WTH)
 
+# Name Resolution Blocks a dumper writes before its next packet (4.2 on):
+# tshark -w carries the input's NRBs into the files it writes from then on.
+check_c_source_compiles("
+#include <wireshark.h>
+#include <wiretap/wtap.h>
+const GArray *f(wtap_dump_params *p) { return p->nrbs_growing; }
+" FS_HAVE_DUMP_NRBS_GROWING)
+
 set(FLOWSPLIT_PROBE_DEFINITIONS "")
 foreach(_p FS_HAVE_IFNAME_SECTION FS_HAVE_WTAP_REC_DATA FS_HAVE_DEPENDENT_FRAMES_HASH FS_HAVE_FD_DEPENDENT_FRAMES
            FS_HAVE_BOOL_CALLBACKS
-           FS_HAVE_PLUGIN_DESCRIBE FS_HAVE_PROVIDER_WTH)
+           FS_HAVE_PLUGIN_DESCRIBE FS_HAVE_PROVIDER_WTH FS_HAVE_DUMP_NRBS_GROWING)
   if(${_p})
     list(APPEND FLOWSPLIT_PROBE_DEFINITIONS ${_p}=1)
   endif()

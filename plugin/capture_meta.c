@@ -1,15 +1,17 @@
 /* capture_meta.c
- * The input's section header and decryption secrets, kept for the stream
- * files. tshark -w copies both into a file it writes from a capture (the
- * header's options as they are, adding its own application name only
- * where the input names none; every Decryption Secrets Block before the
- * packets that follow it), and a stream file is such a file: without the
- * secrets a stream of a capture shared with its TLS keys no longer
- * decrypts.
+ * The input's section header, decryption secrets and name resolution,
+ * kept for the stream files. tshark -w copies them into a file it writes
+ * from a capture (the header's options as they are, adding its own
+ * application name only where the input names none; every Decryption
+ * Secrets Block, then from Wireshark 4.2 on every Name Resolution Block,
+ * before the packets that follow it), and a stream file is such a file:
+ * without the secrets a stream of a capture shared with its TLS keys no
+ * longer decrypts.
  *
- * tshark closes its wiretap session before the split ends, and the array
- * of secrets with it, so each secret is kept here by reference as soon as
- * it has been read.
+ * tshark closes its wiretap session before the split ends, and the arrays
+ * of secrets and names with it, so each secret is kept here by reference as
+ * soon as it has been read, and each name block as the bytes wiretap
+ * writes for it (encoded here, on tshark's thread, while it is valid).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -20,13 +22,18 @@
 #include <epan/epan.h>
 
 #include "record_encoder.h"
+#include "ws_compat.h"
 
 struct capture_meta {
     GArray *shb_hdrs;           /* one wtap_block_t */
     GByteArray *shb_bytes;
     GArray *secrets;            /* wtap_block_t, referenced */
+    GArray *name_blocks;        /* wtap_block_t, referenced: the NRBs as read */
+    GByteArray *names;          /* the same, as wiretap writes them, one after another */
+    GArray *name_ends;          /* guint: where each NRB's blocks end in names */
     wtap *source;               /* the session followed, or NULL before the first frame */
-    const GArray *source_secrets;   /* its growing array: valid while it reads */
+    const GArray *source_secrets;   /* its growing arrays: valid while it reads */
+    const GArray *source_names;
 };
 
 static void
@@ -55,6 +62,9 @@ capture_meta_new(void)
     m->shb_hdrs = g_array_new(FALSE, FALSE, sizeof(wtap_block_t));
     m->shb_bytes = g_byte_array_new();
     m->secrets = g_array_new(FALSE, FALSE, sizeof(wtap_block_t));
+    m->name_blocks = g_array_new(FALSE, FALSE, sizeof(wtap_block_t));
+    m->names = g_byte_array_new();
+    m->name_ends = g_array_new(FALSE, FALSE, sizeof(guint));
     set_section(m, wtap_block_create(WTAP_BLOCK_SECTION));
     return m;
 }
@@ -70,6 +80,7 @@ take_source(capture_meta *m, wtap *wth)
     if (params.shb_hdrs != NULL && params.shb_hdrs->len > 0)
         set_section(m, wtap_block_ref(g_array_index(params.shb_hdrs, wtap_block_t, 0)));
     m->source_secrets = params.dsbs_growing;
+    m->source_names = fs_dump_params_names(&params);
     /* The caller's to free, says wtap.h; only the struct, whose array is
      * the session's own interfaces (wtap_file_get_idb_info() copies none). */
     g_free(params.idb_inf);
@@ -86,11 +97,15 @@ capture_meta_follow(capture_meta *m, wtap *wth)
         take_source(m, wth);
     else if (wth != m->source)
         return;     /* another file (a new live capture file): keep what the first said */
-    if (m->source_secrets == NULL)
-        return;
-    while (m->secrets->len < m->source_secrets->len) {
+    while (m->source_secrets != NULL && m->secrets->len < m->source_secrets->len) {
         wtap_block_t dsb = wtap_block_ref(g_array_index(m->source_secrets, wtap_block_t, m->secrets->len));
         g_array_append_val(m->secrets, dsb);
+    }
+    while (m->source_names != NULL && m->name_blocks->len < m->source_names->len) {
+        wtap_block_t nrb = wtap_block_ref(g_array_index(m->source_names, wtap_block_t, m->name_blocks->len));
+        g_array_append_val(m->name_blocks, nrb);
+        encoder_pcapng_names(m->names, nrb);
+        g_array_append_val(m->name_ends, m->names->len);
     }
 }
 
@@ -112,14 +127,38 @@ capture_meta_secrets(const capture_meta *m)
     return m->secrets;
 }
 
+const GArray *
+capture_meta_name_blocks(const capture_meta *m)
+{
+    return m->name_blocks;
+}
+
+const guint8 *
+capture_meta_names(const capture_meta *m, guint from, guint *len)
+{
+    guint start = from == 0 ? 0 : g_array_index(m->name_ends, guint, from - 1);
+
+    *len = m->names->len - start;
+    return m->names->data + start;
+}
+
+static void
+unref_all(GArray *blocks)
+{
+    for (guint i = 0; i < blocks->len; i++)
+        wtap_block_unref(g_array_index(blocks, wtap_block_t, i));
+    g_array_free(blocks, TRUE);
+}
+
 void
 capture_meta_free(capture_meta *m)
 {
     if (m == NULL)
         return;
-    for (guint i = 0; i < m->secrets->len; i++)
-        wtap_block_unref(g_array_index(m->secrets, wtap_block_t, i));
-    g_array_free(m->secrets, TRUE);
+    unref_all(m->secrets);
+    unref_all(m->name_blocks);
+    g_byte_array_free(m->names, TRUE);
+    g_array_free(m->name_ends, TRUE);
     wtap_block_unref(g_array_index(m->shb_hdrs, wtap_block_t, 0));
     g_array_free(m->shb_hdrs, TRUE);
     g_byte_array_free(m->shb_bytes, TRUE);

@@ -1,7 +1,7 @@
 /* capture_meta.h
  * What the input capture holds besides packets that every stream file
- * carries too: its section header (hardware, OS, application, comments)
- * and its decryption secrets.
+ * carries too: its section header (hardware, OS, application, comments),
+ * its decryption secrets and (Wireshark 4.2 on) its name resolution.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -30,6 +30,15 @@ const GByteArray *capture_meta_shb_bytes(const capture_meta *m);
 /* The decryption secrets read so far (wtap_block_t, DSBs), in file order;
  * it only grows, so a pcapng dumper takes it as its dsbs_growing. */
 const GArray *capture_meta_secrets(const capture_meta *m);
+
+/* The Name Resolution Blocks read so far (wtap_block_t), in file order; it
+ * only grows, so a pcapng dumper takes it as its nrbs_growing. Always
+ * empty where wiretap does not carry an input's NRBs (4.0). */
+const GArray *capture_meta_name_blocks(const capture_meta *m);
+
+/* The bytes wiretap writes for the NRBs from the from-th on (to the last
+ * read so far), *len of them. */
+const guint8 *capture_meta_names(const capture_meta *m, guint from, guint *len);
 
 void capture_meta_free(capture_meta *m);
 

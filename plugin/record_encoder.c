@@ -29,6 +29,8 @@
 #define PCAPNG_IDB_TYPE 0x00000001u
 #define PCAPNG_EPB_TYPE 0x00000006u
 #define PCAPNG_DSB_TYPE 0x0000000Au
+#define PCAPNG_NRB_TYPE 0x00000004u
+#define PCAPNG_BLOCK_MIN_LEN 12     /* type, length, trailing length */
 #define PCAPNG_BYTE_ORDER_MAGIC 0x1A2B3C4Du
 #define PCAPNG_OPT_ENDOFOPT 0
 #define PCAPNG_OPT_IF_NAME 2
@@ -175,39 +177,114 @@ append_block(GByteArray *out, guint32 type, const guint8 *body, gsize body_len)
     g_byte_array_append(out, tail, sizeof tail);
 }
 
-/* The first block of a pcapng file wiretap writes with these section
- * headers: the Section Header Block, options as wiretap encodes them (the
- * interface wiretap adds for the encapsulation it is given follows, and is
- * left out). Written to an unnamed temporary file, not a pipe, which a long
- * comment could fill before anyone reads it. Nothing when that fails. */
+/* Blocks only wiretap encodes (a section header's options, the records of
+ * a Name Resolution Block) are asked of wiretap itself: a pcapng dumper
+ * writes into an unnamed temporary file, not a pipe, which a long comment
+ * could fill before anyone reads it; the blocks wanted are then copied out
+ * of that file. */
+static wtap_dumper *
+scratch_dumper(FILE *tmp, wtap_dump_params *params)
+{
+    wtap_dumper *d = NULL;
+    char *err_info = NULL;
+    int err = 0, fd = dup(fileno(tmp));
+
+    if (fd < 0)
+        return NULL;
+    params->encap = WTAP_ENCAP_ETHERNET;   /* any: wiretap refuses none at all */
+    params->tsprec = WTAP_TSPREC_NSEC;
+    d = wtap_dump_fdopen(fd, wtap_pcapng_file_type_subtype(), WTAP_UNCOMPRESSED, params, &err, &err_info);
+    if (d == NULL)
+        close(fd);
+    g_free(err_info);
+    return d;
+}
+
+/* Closes d and appends every block of that type it wrote to out (the
+ * first only if first_only); nothing when any of it fails. */
+static void
+copy_scratch_blocks(wtap_dumper *d, FILE *tmp, guint32 type, gboolean first_only, GByteArray *out)
+{
+    char *err_info = NULL;
+    guint32 head[2];
+    guint kept = out->len;
+    int err = 0;
+
+    if (!wtap_dump_close(d, NULL, &err, &err_info) || fseek(tmp, 0, SEEK_SET) != 0) {
+        g_free(err_info);
+        return;
+    }
+    while (fread(head, sizeof head, 1, tmp) == 1 && head[1] >= PCAPNG_BLOCK_MIN_LEN) {
+        if (head[0] != type) {
+            if (fseek(tmp, (long)head[1] - (long)sizeof head, SEEK_CUR) != 0)
+                break;
+            continue;
+        }
+        g_byte_array_set_size(out, kept + head[1]);
+        memcpy(out->data + kept, head, sizeof head);
+        if (fread(out->data + kept + sizeof head, head[1] - sizeof head, 1, tmp) != 1) {
+            g_byte_array_set_size(out, kept);
+            break;
+        }
+        kept = out->len;
+        if (first_only)
+            break;
+    }
+}
+
+/* The Section Header Block wiretap writes for shb_hdrs (the interface
+ * wiretap adds for the encapsulation it is given follows, and is left
+ * out). Nothing when that fails. */
 void
 encoder_pcapng_section(GByteArray *out, GArray *shb_hdrs)
 {
     wtap_dump_params params = WTAP_DUMP_PARAMS_INIT;
     FILE *tmp = tmpfile();
+    wtap_dumper *d;
+
+    if (tmp == NULL)
+        return;
+    params.shb_hdrs = shb_hdrs;
+    d = scratch_dumper(tmp, &params);
+    if (d != NULL)
+        copy_scratch_blocks(d, tmp, PCAPNG_SHB_TYPE, TRUE, out);
+    fclose(tmp);
+}
+
+/* The Name Resolution Block(s) wiretap writes for nrb (as tshark -w
+ * writes an input's NRB: its own encoding, one name per record). A dumper
+ * writes its growing NRBs before its next packet, so one empty Ethernet
+ * frame is written after them, and left out. */
+void
+encoder_pcapng_names(GByteArray *out, wtap_block_t nrb)
+{
+    wtap_dump_params params = WTAP_DUMP_PARAMS_INIT;
+    GArray *one = g_array_new(FALSE, FALSE, sizeof(wtap_block_t));
+    static const guint8 frame[14];
+    FILE *tmp = tmpfile();
     wtap_dumper *d = NULL;
     char *err_info = NULL;
-    guint32 head[2];
-    int err = 0, fd = -1;
+    int err = 0;
+    wtap_rec rec;
 
+    g_array_append_val(one, nrb);
+    fs_dump_params_set_names(&params, one);
     if (tmp != NULL)
-        fd = dup(fileno(tmp));
-    if (fd >= 0) {
-        params.encap = WTAP_ENCAP_ETHERNET;   /* any: wiretap refuses none at all */
-        params.tsprec = WTAP_TSPREC_NSEC;
-        params.shb_hdrs = shb_hdrs;
-        d = wtap_dump_fdopen(fd, wtap_pcapng_file_type_subtype(), WTAP_UNCOMPRESSED, &params, &err, &err_info);
-        if (d == NULL)
-            close(fd);
-    }
-    if (d != NULL && wtap_dump_close(d, NULL, &err, &err_info) && fseek(tmp, 0, SEEK_SET) == 0
-        && fread(head, sizeof head, 1, tmp) == 1 && head[0] == PCAPNG_SHB_TYPE && head[1] >= sizeof head
-        && fseek(tmp, 0, SEEK_SET) == 0) {
-        g_byte_array_set_size(out, head[1]);
-        if (fread(out->data, head[1], 1, tmp) != 1)
-            g_byte_array_set_size(out, 0);
+        d = scratch_dumper(tmp, &params);
+    if (d != NULL) {
+        memset(&rec, 0, sizeof rec);
+        rec.rec_type = REC_TYPE_PACKET;
+        rec.presence_flags = WTAP_HAS_TS | WTAP_HAS_CAP_LEN;
+        rec.rec_header.packet_header.caplen = sizeof frame;
+        rec.rec_header.packet_header.len = sizeof frame;
+        rec.rec_header.packet_header.pkt_encap = WTAP_ENCAP_ETHERNET;
+        if (fs_wtap_dump(d, &rec, frame, &err, &err_info))
+            copy_scratch_blocks(d, tmp, PCAPNG_NRB_TYPE, FALSE, out);
+        else
+            wtap_dump_close(d, NULL, &err, &err_info);
     }
     g_free(err_info);
+    g_array_free(one, TRUE);
     if (tmp != NULL)
         fclose(tmp);
 }

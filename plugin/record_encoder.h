@@ -37,6 +37,12 @@ void encoder_pcap_record(guint8 *out, const wtap_rec *rec, const guint8 *data, g
  * appended to out; nothing when wiretap cannot write it. */
 void encoder_pcapng_section(GByteArray *out, GArray *shb_hdrs);
 
+/* The Name Resolution Block(s) wiretap writes for nrb (a
+ * WTAP_BLOCK_NAME_RESOLUTION read from the input), appended to out;
+ * nothing when wiretap cannot write it (Wireshark 4.0, whose dumpers take
+ * no input NRB). */
+void encoder_pcapng_names(GByteArray *out, wtap_block_t nrb);
+
 /* A Decryption Secrets Block (dsb: a WTAP_BLOCK_DECRYPTION_SECRETS),
  * appended to out. */
 void encoder_pcapng_secrets(GByteArray *out, wtap_block_t dsb);

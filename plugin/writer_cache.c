@@ -111,6 +111,7 @@ struct stream_file {
     guint64 bytes;          /* their bytes */
     int fd;                 /* flowsplit's own writing: -1 while closed */
     guint secrets_written;  /* pcapng: the input's decryption secrets written to it so far */
+    guint names_written;    /* pcapng: and its Name Resolution Blocks */
     /* The rest: */
     char *name;             /* file name inside the output folder */
     wtap_dumper *dumper;    /* wiretap's writing: NULL while closed */
@@ -294,9 +295,10 @@ dumper_fdopen(writer_cache *wc, stream_file *sf, int fd, int *err, char **err_in
     params.encap = WTAP_ENCAP_PER_PACKET;
     params.tsprec = WTAP_TSPREC_NSEC;
     /* A new section: the input's header and, before the next frame, every
-     * secret read so far, as in a file of its own. */
+     * secret and name block read so far, as in a file of its own. */
     params.shb_hdrs = capture_meta_shb_hdrs(wc->meta);
     params.dsbs_growing = capture_meta_secrets(wc->meta);
+    fs_dump_params_set_names(&params, capture_meta_name_blocks(wc->meta));
     params.idb_inf = &idb_inf;
     d = wtap_dump_fdopen(fd, wtap_pcapng_file_type_subtype(), WTAP_UNCOMPRESSED, &params, err, err_info);
     free_iface_blocks(idb_inf.interface_data);   /* the dumper keeps copies */
@@ -924,22 +926,29 @@ queue_header(writer_cache *wc, stream_file *sf)
     g_byte_array_free(hdr, TRUE);
     return ok;
 }
-/* pcapng: the input's decryption secrets read since the file's last frame,
- * before the frame, where tshark -w writes them. */
+/* pcapng: the input's decryption secrets, then its name resolution, read
+ * since the file's last frame, before the frame, where tshark -w writes
+ * them (in that order, as Wireshark 4.4 and 4.6 do). */
 static gboolean
 queue_new_secrets(writer_cache *wc, stream_file *sf)
 {
     const GArray *secrets = capture_meta_secrets(wc->meta);
-    GByteArray *dsbs;
+    guint names = capture_meta_name_blocks(wc->meta)->len, len;
+    GByteArray *blocks;
     gboolean ok;
 
-    if (G_LIKELY(sf->secrets_written == secrets->len))
+    if (G_LIKELY(sf->secrets_written == secrets->len && sf->names_written == names))
         return TRUE;
-    dsbs = g_byte_array_new();
+    blocks = g_byte_array_new();
     for (; sf->secrets_written < secrets->len; sf->secrets_written++)
-        encoder_pcapng_secrets(dsbs, g_array_index(secrets, wtap_block_t, sf->secrets_written));
-    ok = queue_bytes(wc, sf, dsbs->data, dsbs->len);
-    g_byte_array_free(dsbs, TRUE);
+        encoder_pcapng_secrets(blocks, g_array_index(secrets, wtap_block_t, sf->secrets_written));
+    if (sf->names_written < names) {
+        const guint8 *nrbs = capture_meta_names(wc->meta, sf->names_written, &len);
+        g_byte_array_append(blocks, nrbs, len);
+        sf->names_written = names;
+    }
+    ok = queue_bytes(wc, sf, blocks->data, blocks->len);
+    g_byte_array_free(blocks, TRUE);
     return ok;
 }
 

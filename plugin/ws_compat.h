@@ -179,4 +179,30 @@ fs_capture_wtap(const epan_t *epan)
 #endif
 }
 
+/* The input's Name Resolution Blocks as wiretap keeps them while it reads
+ * (a growing array), and the same array given to a dumper, which writes
+ * the ones it has not written yet before its next packet. Wireshark 4.0
+ * has neither (its tshark -w writes no input NRB): NULL, and nothing set. */
+static inline const GArray *
+fs_dump_params_names(const wtap_dump_params *params)
+{
+#ifdef FS_HAVE_DUMP_NRBS_GROWING
+    return params->nrbs_growing;
+#else
+    (void)params;
+    return NULL;
+#endif
+}
+
+static inline void
+fs_dump_params_set_names(wtap_dump_params *params, const GArray *nrbs)
+{
+#ifdef FS_HAVE_DUMP_NRBS_GROWING
+    params->nrbs_growing = nrbs;
+#else
+    (void)params;
+    (void)nrbs;
+#endif
+}
+
 #endif /* FLOWSPLIT_WS_COMPAT_H */

@@ -390,6 +390,18 @@ def oracle(capture, proto="tcp"):
     return _capture_oracles(capture)[proto]
 
 
+def as_tshark_exports(o, stream, records, exported):
+    """records (a stream's file, in frame order) as `tshark -2 -Y ... -w`
+    of this Wireshark writes the stream (exported records), and the indexes
+    kept: tshark 4.4 and later leave out the earlier IP fragments of a
+    reassembled segment, which 4.0 writes and ip.fragment names; the split
+    keeps them on every version."""
+    if tshark_version() < (4, 4) or exported >= len(records):
+        return records, list(range(len(records)))
+    keep = [i for i, n in enumerate(o.streams[stream]) if n not in o.fragments_only[stream]]
+    return [records[i] for i in keep], keep
+
+
 def split_files(out, proto="tcp", rewriting=False):
     """{stream: file name} of the split's files of proto, failing on names
     that are not ours. rewriting: a live capture that still runs, whose

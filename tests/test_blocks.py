@@ -13,7 +13,10 @@ which tshark does not replace); then the interface; then every
 Decryption Secrets Block of the input, all before the first packet (with
 -2 also those the input has after its first packet); no Name Resolution
 Block (tshark writes one only when asked, -W n, and with network name
-resolution on, -N n).
+resolution on, -N n). tshark 4.4 and 4.6 write the input's Name
+Resolution Block too, after the secrets (re-encoded by wiretap: one name
+per record), and so must the split there (tests/other-versions runs this
+test on both).
 
 A stream's file may hold several sections (a file that wiretap writes
 starts a new one each time it is reopened, max_open=1): each must carry
@@ -26,7 +29,7 @@ import os
 import pytest
 
 import capfile
-from conftest import PROTOS, REPO, oracle, scratch, split, split_files, tshark, tshark_version
+from conftest import PROTOS, REPO, as_tshark_exports, oracle, scratch, split, split_files, tshark, tshark_version
 
 CAPTURE = os.path.join(REPO, "captures", "options-everywhere.pcapng")
 
@@ -123,7 +126,9 @@ def test_packet_options_of_every_stream_as_tshark_writes_them():
         for stream, name in sorted(split_files(out, proto).items()):
             want = capfile.read(reference(proto, stream), strict=False)
             got = capfile.read(os.path.join(out, name), strict=False)
-            if want.broken or got.broken:
+            broken = want.broken or got.broken
+            got, _ = as_tshark_exports(oracle(CAPTURE, proto), stream, got, len(want))
+            if broken:
                 cut_short.append("%s %d" % (proto, stream))
                 n = min(len(want), len(got))
                 want, got = want[:n], got[:n]

@@ -8,7 +8,7 @@ import re
 import pytest
 
 import capfile
-from conftest import (PROTOS, SANITIZED, bundled_captures, capinfos_all, capture_id, check_fails_as_tshark_does,
+from conftest import (PROTOS, SANITIZED, as_tshark_exports, bundled_captures, capinfos_all, capture_id, check_fails_as_tshark_does,
                       check_membership, oracle,
                       public_captures, read_index, scratch, split, split_files, stderr_lines, tshark, tshark_version)
 
@@ -96,17 +96,10 @@ def test_reference_exports(capture, proto):
         assert p.returncode == o.returncode, p.stderr
         want = capfile.read(ref)
         got = capfile.read(os.path.join(out, files[s]))
-        if tshark_version() >= (4, 4) and len(want) < len(got):
-            # tshark -2 -Y -w of 4.4 and later leaves out the earlier IP
-            # fragments of a reassembled segment, which 4.0 writes and
-            # ip.fragment names; the split keeps them on every version.
-            # Everything else must agree.
-            keep = [i for i, n in enumerate(o.streams[s]) if n not in o.fragments_only[s]]
-            assert len(keep) == len(want), "stream %d: tshark -Y -w left out more than fragments" % s
-            got = [got[i] for i in keep]
-            listed = [o.expected(s)[i] for i in keep]
-        else:
-            listed = o.expected(s)
+        # Everything but the fragments tshark 4.4 and later leave out must agree.
+        got, keep = as_tshark_exports(o, s, got, len(want))
+        assert len(got) == len(want), "stream %d: tshark -Y -w left out more than fragments" % s
+        listed = [o.expected(s)[i] for i in keep]
         assert [r.digest() for r in got] == [r.digest() for r in want], "stream %d differs from tshark -Y -w" % s
         assert [r.linktype for r in got] == [r.linktype for r in want], "stream %d: link types differ" % s
         for i, (g, w) in enumerate(zip(got, want)):
