@@ -15,6 +15,7 @@
 
 #include <glib/gstdio.h>
 #include <epan/epan.h>
+#include <wsutil/privileges.h>
 #include <wsutil/wslog.h>
 #include <wiretap/wtap_opttypes.h>
 
@@ -44,6 +45,7 @@ unit_epan_init(void)
     static gboolean done;
 
     if (!done) {
+        init_process_policies();    /* epan asks whether it runs with privileges */
         unit_wiretap_init();
         g_assert_true(epan_init(NULL, NULL, FALSE));
         done = TRUE;
