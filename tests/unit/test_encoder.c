@@ -6,14 +6,16 @@
  * measure: time stamps at each resolution, captured and original lengths,
  * frame bytes, interface numbers and names, packet comments, flags, queue,
  * drop count and packet id, the section comment and the secrets must come
- * back as given, with no read error. pcap output must also be byte for byte
- * what wtap_dump writes for the same frames, and a packet option the
- * encoder does not write must make it decline (size 0).
+ * back as given, with no read error. pcap files and pcapng enhanced packet
+ * blocks (options included) must also be byte for byte what wtap_dump
+ * writes for the same frames, and a packet option the encoder does not
+ * write must make it decline (size 0).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <string.h>
 
+#include <glib/gstdio.h>
 #include <wiretap/wtap.h>
 #include <wiretap/wtap_opttypes.h>
 #include <wiretap/secrets-types.h>
@@ -446,6 +448,85 @@ test_pcapng_roundtrip(void)
     unit_temp_dir_remove(dir);
 }
 
+/* The enhanced packet blocks of a pcapng file, each as bytes. */
+static GPtrArray *
+packet_blocks(const guint8 *p, gsize len)
+{
+    GPtrArray *blocks = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+
+    assert_blocks_well_formed(p, len);
+    for (gsize off = 0; off < len; off += u32_at(p + off + 4)) {
+        if (u32_at(p + off) == 6)
+            g_ptr_array_add(blocks, g_bytes_new(p + off, u32_at(p + off + 4)));
+    }
+    return blocks;
+}
+
+/* Every sample, with its options, on one nanosecond interface: the
+ * encoder's enhanced packet blocks must be wiretap's, byte for byte. */
+static void
+test_pcapng_packets_match_wiretap(void)
+{
+    char *dir = unit_temp_dir();
+    char *path = g_build_filename(dir, "wiretap.pcapng", NULL);
+    wtap_dump_params params = WTAP_DUMP_PARAMS_INIT;
+    GPtrArray *theirs;
+    char *err_info = NULL;
+    wtap_dumper *d;
+    guint8 *bytes;
+    gsize len;
+    int err = 0;
+
+    params.encap = WTAP_ENCAP_ETHERNET;
+    params.tsprec = WTAP_TSPREC_NSEC;
+    d = wtap_dump_open(path, wtap_pcapng_file_type_subtype(), WTAP_UNCOMPRESSED, &params, &err, &err_info);
+    g_assert_nonnull(d);
+    for (guint i = 0; i < G_N_ELEMENTS(samples); i++) {
+        sample s = samples[i];
+        wtap_block_t block;
+        guint8 *data;
+        wtap_rec rec;
+
+        s.iface = 0;
+        block = sample_block(&s);
+        data = sample_bytes(i, s.caplen);
+        sample_rec(&rec, &s, block);
+        g_assert_true(fs_wtap_dump(d, &rec, data, &err, &err_info));
+        wtap_block_unref(block);
+        g_free(data);
+    }
+    g_assert_true(wtap_dump_close(d, NULL, &err, &err_info));
+    g_free(err_info);
+    bytes = unit_read_file(path, &len);
+    theirs = packet_blocks(bytes, len);
+    g_assert_cmpuint(theirs->len, ==, G_N_ELEMENTS(samples));
+
+    for (guint i = 0; i < G_N_ELEMENTS(samples); i++) {
+        sample s = samples[i];
+        wtap_block_t block = sample_block(&s);
+        guint8 *data = sample_bytes(i, s.caplen);
+        gsize their_len, size;
+        const guint8 *their = g_bytes_get_data(g_ptr_array_index(theirs, i), &their_len);
+        guint8 *ours;
+        wtap_rec rec;
+
+        s.iface = 0;
+        sample_rec(&rec, &s, block);
+        size = encoder_pcapng_packet_size(&rec, block);
+        ours = g_malloc(size);
+        encoder_pcapng_packet(ours, size, &rec, data, block, 0, 9);
+        g_assert_cmpmem(ours, size, their, their_len);
+        g_free(ours);
+        g_free(data);
+        wtap_block_unref(block);
+    }
+    g_ptr_array_unref(theirs);
+    g_free(bytes);
+    g_unlink(path);
+    g_free(path);
+    unit_temp_dir_remove(dir);
+}
+
 /* One interface per resolution from seconds to nanoseconds, one frame on
  * each, at a time with all nine digits set. */
 static void
@@ -544,6 +625,7 @@ main(int argc, char **argv)
     g_test_add_func("/encoder/pcap/usec", test_pcap_usec);
     g_test_add_func("/encoder/pcap/nsec", test_pcap_nsec);
     g_test_add_func("/encoder/pcapng/roundtrip", test_pcapng_roundtrip);
+    g_test_add_func("/encoder/pcapng/packets-match-wiretap", test_pcapng_packets_match_wiretap);
     g_test_add_func("/encoder/pcapng/time-resolutions", test_pcapng_time_resolutions);
     g_test_add_func("/encoder/pcapng/declines-unknown-options", test_pcapng_declines_unknown_options);
     return g_test_run();
