@@ -9,7 +9,9 @@
  * back as given, with no read error. pcap files and pcapng enhanced packet
  * blocks (options included) must also be byte for byte what wtap_dump
  * writes for the same frames, and a packet option the encoder does not
- * write must make it decline (size 0).
+ * write must make it decline (size 0). Time stamps of broken captures
+ * (negative, nanoseconds out of range, seconds past 32 bits) must come out
+ * as wtap_dump writes them too.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -165,24 +167,24 @@ test_pcap_file_header(void)
     g_assert_cmphex(magic, ==, 0xA1B23C4Du);
 }
 
-/* Header and records of every sample, as the encoder writes them. */
+/* Header and records of every sample in set, as the encoder writes them. */
 static GByteArray *
-encode_pcap(gboolean nsec)
+encode_pcap(gboolean nsec, const sample *set, guint n)
 {
     GByteArray *out = g_byte_array_new();
     guint8 hdr[PCAP_FILE_HEADER_LEN];
 
     g_assert_true(encoder_pcap_file_header(WTAP_ENCAP_ETHERNET, nsec, hdr));
     g_byte_array_append(out, hdr, sizeof hdr);
-    for (guint i = 0; i < G_N_ELEMENTS(samples); i++) {
-        guint8 *data = sample_bytes(i, samples[i].caplen);
+    for (guint i = 0; i < n; i++) {
+        guint8 *data = sample_bytes(i, set[i].caplen);
         guint before = out->len;
         wtap_rec rec;
         gsize size;
 
-        sample_rec(&rec, &samples[i], NULL);
+        sample_rec(&rec, &set[i], NULL);
         size = encoder_pcap_record_size(&rec);
-        g_assert_cmpuint(size, ==, PCAP_RECORD_HEADER_LEN + samples[i].caplen);
+        g_assert_cmpuint(size, ==, PCAP_RECORD_HEADER_LEN + set[i].caplen);
         g_byte_array_set_size(out, before + (guint)size);
         encoder_pcap_record(out->data + before, &rec, data, nsec);
         g_free(data);
@@ -192,7 +194,7 @@ encode_pcap(gboolean nsec)
 
 /* The same frames written by wiretap itself. */
 static guint8 *
-wiretap_pcap(const char *dir, gboolean nsec, gsize *len)
+wiretap_pcap(const char *dir, gboolean nsec, const sample *set, guint n, gsize *len)
 {
     char *path = g_build_filename(dir, "wiretap.pcap", NULL);
     wtap_dump_params params = WTAP_DUMP_PARAMS_INIT;
@@ -206,11 +208,11 @@ wiretap_pcap(const char *dir, gboolean nsec, gsize *len)
     d = wtap_dump_open(path, nsec ? wtap_pcap_nsec_file_type_subtype() : wtap_pcap_file_type_subtype(),
                        WTAP_UNCOMPRESSED, &params, &err, &err_info);
     g_assert_nonnull(d);
-    for (guint i = 0; i < G_N_ELEMENTS(samples); i++) {
-        guint8 *data = sample_bytes(i, samples[i].caplen);
+    for (guint i = 0; i < n; i++) {
+        guint8 *data = sample_bytes(i, set[i].caplen);
         wtap_rec rec;
 
-        sample_rec(&rec, &samples[i], NULL);
+        sample_rec(&rec, &set[i], NULL);
         g_assert_true(fs_wtap_dump(d, &rec, data, &err, &err_info));
         g_free(data);
     }
@@ -225,7 +227,7 @@ static void
 check_pcap(gboolean nsec)
 {
     char *dir = unit_temp_dir();
-    GByteArray *bytes = encode_pcap(nsec);
+    GByteArray *bytes = encode_pcap(nsec, samples, G_N_ELEMENTS(samples));
     char *path = unit_write_file(dir, "encoder.pcap", bytes->data, bytes->len);
     unit_capture *c;
     guint8 *theirs;
@@ -250,7 +252,7 @@ check_pcap(gboolean nsec)
     unit_capture_free(c);
 
     /* Byte for byte what tshark -w would have written. */
-    theirs = wiretap_pcap(dir, nsec, &their_len);
+    theirs = wiretap_pcap(dir, nsec, samples, G_N_ELEMENTS(samples), &their_len);
     g_assert_cmpmem(bytes->data, bytes->len, theirs, their_len);
     g_free(theirs);
 
@@ -462,10 +464,10 @@ packet_blocks(const guint8 *p, gsize len)
     return blocks;
 }
 
-/* Every sample, with its options, on one nanosecond interface: the
+/* Every sample of set, with its options, on one nanosecond interface: the
  * encoder's enhanced packet blocks must be wiretap's, byte for byte. */
 static void
-test_pcapng_packets_match_wiretap(void)
+check_pcapng_matches_wiretap(const sample *set, guint n)
 {
     char *dir = unit_temp_dir();
     char *path = g_build_filename(dir, "wiretap.pcapng", NULL);
@@ -481,8 +483,8 @@ test_pcapng_packets_match_wiretap(void)
     params.tsprec = WTAP_TSPREC_NSEC;
     d = wtap_dump_open(path, wtap_pcapng_file_type_subtype(), WTAP_UNCOMPRESSED, &params, &err, &err_info);
     g_assert_nonnull(d);
-    for (guint i = 0; i < G_N_ELEMENTS(samples); i++) {
-        sample s = samples[i];
+    for (guint i = 0; i < n; i++) {
+        sample s = set[i];
         wtap_block_t block;
         guint8 *data;
         wtap_rec rec;
@@ -499,10 +501,10 @@ test_pcapng_packets_match_wiretap(void)
     g_free(err_info);
     bytes = unit_read_file(path, &len);
     theirs = packet_blocks(bytes, len);
-    g_assert_cmpuint(theirs->len, ==, G_N_ELEMENTS(samples));
+    g_assert_cmpuint(theirs->len, ==, n);
 
-    for (guint i = 0; i < G_N_ELEMENTS(samples); i++) {
-        sample s = samples[i];
+    for (guint i = 0; i < n; i++) {
+        sample s = set[i];
         wtap_block_t block = sample_block(&s);
         guint8 *data = sample_bytes(i, s.caplen);
         gsize their_len, size;
@@ -524,6 +526,41 @@ test_pcapng_packets_match_wiretap(void)
     g_free(bytes);
     g_unlink(path);
     g_free(path);
+    unit_temp_dir_remove(dir);
+}
+
+static void
+test_pcapng_packets_match_wiretap(void)
+{
+    check_pcapng_matches_wiretap(samples, G_N_ELEMENTS(samples));
+}
+
+/* Time stamps of broken captures: before 1970, negative or too many
+ * nanoseconds, seconds past 32 bits and past what 64-bit nanoseconds hold.
+ * Whatever they become, the encoder must write what tshark -w writes. */
+static const sample broken_times[] = {
+    { -1, 500000000, 4, 4, 0, { NULL }, FALSE, 0, FALSE, 0, FALSE, 0, FALSE, 0 },
+    { 10, -1500, 4, 4, 0, { NULL }, FALSE, 0, FALSE, 0, FALSE, 0, FALSE, 0 },
+    { 10, 1500000000, 4, 4, 0, { NULL }, FALSE, 0, FALSE, 0, FALSE, 0, FALSE, 0 },
+    { (time_t)5000000000, 1, 4, 4, 0, { NULL }, FALSE, 0, FALSE, 0, FALSE, 0, FALSE, 0 },
+    { (time_t)20000000000, 999999999, 4, 4, 0, { NULL }, FALSE, 0, FALSE, 0, FALSE, 0, FALSE, 0 },
+};
+
+static void
+test_broken_times_match_wiretap(void)
+{
+    char *dir = unit_temp_dir();
+
+    for (int nsec = 0; nsec <= 1; nsec++) {
+        GByteArray *ours = encode_pcap(nsec, broken_times, G_N_ELEMENTS(broken_times));
+        gsize their_len;
+        guint8 *theirs = wiretap_pcap(dir, nsec, broken_times, G_N_ELEMENTS(broken_times), &their_len);
+
+        g_assert_cmpmem(ours->data, ours->len, theirs, their_len);
+        g_free(theirs);
+        g_byte_array_free(ours, TRUE);
+    }
+    check_pcapng_matches_wiretap(broken_times, G_N_ELEMENTS(broken_times));
     unit_temp_dir_remove(dir);
 }
 
@@ -627,6 +664,7 @@ main(int argc, char **argv)
     g_test_add_func("/encoder/pcapng/roundtrip", test_pcapng_roundtrip);
     g_test_add_func("/encoder/pcapng/packets-match-wiretap", test_pcapng_packets_match_wiretap);
     g_test_add_func("/encoder/pcapng/time-resolutions", test_pcapng_time_resolutions);
+    g_test_add_func("/encoder/broken-times-match-wiretap", test_broken_times_match_wiretap);
     g_test_add_func("/encoder/pcapng/declines-unknown-options", test_pcapng_declines_unknown_options);
     return g_test_run();
 }
