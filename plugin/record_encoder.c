@@ -108,7 +108,8 @@ pcap_header_from_wiretap(int encap, gboolean nsec)
 static const guint8 *
 pcap_header(int encap, gboolean nsec)
 {
-    gpointer key = GINT_TO_POINTER((encap << 1) | (nsec ? 1 : 0));
+    /* Unsigned: WTAP_ENCAP_PER_PACKET and the like are negative. */
+    gpointer key = GUINT_TO_POINTER(((guint)encap << 1) | (nsec ? 1u : 0u));
     gpointer value;
 
     if (pcap_headers == NULL)
