@@ -10,7 +10,7 @@ variant). The result window's text is read back through the clipboard
 Wireshark runs as uid 65534 when we are root (root ignores plugin folders),
 with a home folder of its own. Each wait is for a window by name; on a
 timeout the test saves a screenshot under <build>/gui-screenshots/ and
-fails. The same folder receives the screenshots README shows
+fails. The same folder receives the screenshots docs/gui.md shows
 (export-streams-menu.png, export-streams-result.png).
 """
 import os

@@ -8,7 +8,7 @@ finding (when the plugin is built with -DFLOWSPLIT_SANITIZE=ON), and every
 frame tshark reads from the broken input must be in the split, by the same
 membership rule as for sound captures (tshark -2's own fields).
 
-FLOWSPLIT_MUTANTS sets the variants per capture (default 24); README gives
+FLOWSPLIT_MUTANTS sets the variants per capture (default 24); docs/testing.md gives
 the command for a larger run.
 """
 import os

@@ -615,7 +615,7 @@ def test_live_sigkill_loses_only_the_last_frames(workdir):
     seconds before the kill has a row.
 
     A SIGKILL that lands in the middle of a write may leave the last block
-    of that one file cut short (README: "a file being written at that
+    of that one file cut short (docs/live.md: "a file being written at that
     instant may end in a partial record"). That is accepted only for the
     last block of at most one file, and the bytes it has must be the next
     frame of that stream (an EPB whose lengths and data agree with the
