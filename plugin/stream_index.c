@@ -35,6 +35,8 @@
 
 #include <epan/to_str.h>
 
+#include "write_all.h"
+
 #define TCP_FLAG_FIN 0x01
 #define TCP_FLAG_SYN 0x02
 #define TCP_FLAG_RST 0x04
@@ -250,25 +252,6 @@ format_row(GString *line, const stream_index_row *row)
     put_field(line, row->transport, TRUE);
 }
 
-static gboolean
-write_all(int fd, const GString *s)
-{
-    gsize done = 0;
-
-    while (done < s->len) {
-        ssize_t n = write(fd, s->str + done, s->len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = ENOSPC;
-            return FALSE;
-        }
-        done += (gsize)n;
-    }
-    return TRUE;
-}
-
 /* The rows, into the open file fd. FALSE with errno set. */
 static gboolean
 write_rows(int fd, guint32 n_positions, stream_index_row_fn row_at, void *user_data)
@@ -283,11 +266,11 @@ write_rows(int fd, guint32 n_positions, stream_index_row_fn row_at, void *user_d
             continue;
         format_row(buf, &row);
         if (buf->len >= (1 << 16)) {
-            ok = write_all(fd, buf);
+            ok = write_all(fd, buf->str, buf->len);
             g_string_truncate(buf, 0);
         }
     }
-    ok = ok && write_all(fd, buf);
+    ok = ok && write_all(fd, buf->str, buf->len);
     g_string_free(buf, TRUE);
     return ok;
 }
