@@ -6,7 +6,7 @@
  *
  * Writing the bytes here, into memory the writer cache owns, is what lets
  * thousands of files be written without a stdio buffer and a FILE each
- * (see writer_cache.c). Wiretap stays the authority on everything that is
+ * (see arena_writer.c). Wiretap stays the authority on everything that is
  * not plain bytes: the link type number of a wiretap encapsulation and the
  * pcap file header are asked of wiretap itself (a header written through a
  * pipe, once per encapsulation), so is the section header (once per

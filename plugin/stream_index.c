@@ -1,16 +1,17 @@
 /* stream_index.c
  * The index of a split, DIR/streams.csv: one row per stream, the TCP
- * streams by stream index, then the UDP ones (proto=), counted as
- * Wireshark's Conversations (TCP, UDP) count them: frames and frame bytes
+ * streams by stream index, then the UDP ones, then the DCCP ones (proto=),
+ * counted as Wireshark's Conversations count them: frames and frame bytes
  * (frame.len) per direction, A being the source of the stream's first
  * frame. Every frame carrying tcp.stream counts, also those the tcp tap
  * never sees (a bad TCP header length, TCP quoted in an ICMP error), so the
  * counts equal the sums of `tshark -T fields -e tcp.stream -e frame.len`
- * per stream and direction; the same for udp.stream. IP fragments that
- * only ride along in the stream's file carry no stream field and do not
- * count. The last column, proto, says which transport the row is; it comes
- * last so that readers of the older columns by position go on working.
- * UDP rows have syn 0 and close "none".
+ * per stream and direction; the same for udp.stream and dccp.stream. IP
+ * fragments that only ride along in the stream's file carry no stream
+ * field and do not count. The last column, proto, says which transport the
+ * row is; it comes last so that readers of the older columns by position
+ * go on working. UDP and DCCP rows have syn 0 and close "none": the syn
+ * and close columns read TCP's flags.
  *
  * The TLS columns come from Wireshark's own TLS fields of the stream's first
  * ClientHello. They are payload, so they are escaped before they reach the

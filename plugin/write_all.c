@@ -1,36 +1,15 @@
 /* write_all.c
- * The one place that loops on write() and writev(): a write may take fewer
- * bytes than asked (a full disk, a signal), so every writer of raw bytes
- * (stream files, NAME.part appends, streams.csv) goes through here and
- * resumes where the system stopped.
+ * The one place that loops on writev(): a write may take fewer bytes than
+ * asked (a full disk, a signal), so every writer of raw bytes (stream
+ * files, NAME.part appends, streams.csv) goes through here and resumes
+ * where the system stopped. A single buffer is one vector.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "write_all.h"
 
 #include <errno.h>
-#include <unistd.h>
-
-gboolean
-write_all(int fd, const void *buf, gsize len)
-{
-    const guint8 *p = buf;
-
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = ENOSPC;
-            return FALSE;
-        }
-        p += n;
-        len -= (gsize)n;
-    }
-    return TRUE;
-}
+#include <sys/uio.h>
 
 gboolean
 write_all_vectors(int fd, struct iovec *iov, int n)
@@ -56,4 +35,12 @@ write_all_vectors(int fd, struct iovec *iov, int n)
         }
     }
     return TRUE;
+}
+
+gboolean
+write_all(int fd, const void *buf, gsize len)
+{
+    struct iovec iov = { (void *)buf, len };
+
+    return len == 0 || write_all_vectors(fd, &iov, 1);
 }
