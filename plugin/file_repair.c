@@ -15,10 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PCAP_HEADER_LEN 24
-#define PCAP_RECORD_HEADER_LEN 16
-#define PCAPNG_SHB_TYPE 0x0A0D0D0AU
-#define PCAPNG_BOM 0x1A2B3C4DU
+#include "capture_format.h"
+
+/* What is read of a pcapng block before its body: its type and length,
+ * and a Section Header Block's byte-order magic. */
+#define PCAPNG_PEEK_LEN (PCAPNG_SHB_BOM_OFFSET + 4)
 
 static guint32
 read_u32(const guint8 *p, gboolean swapped)
@@ -33,7 +34,7 @@ read_u32(const guint8 *p, gboolean swapped)
 static off_t
 pcap_good_end(int fd, off_t size, gboolean swapped)
 {
-    off_t off = PCAP_HEADER_LEN;
+    off_t off = PCAP_FILE_HEADER_LEN;
     guint8 hdr[PCAP_RECORD_HEADER_LEN];
 
     while (off + PCAP_RECORD_HEADER_LEN <= size) {
@@ -41,7 +42,7 @@ pcap_good_end(int fd, off_t size, gboolean swapped)
 
         if (pread(fd, hdr, sizeof hdr, off) != (ssize_t)sizeof hdr)
             break;
-        caplen = read_u32(hdr + 8, swapped);
+        caplen = read_u32(hdr + PCAP_RECORD_CAPLEN_OFFSET, swapped);
         if (off + PCAP_RECORD_HEADER_LEN + (off_t)caplen > size)
             break;
         off += PCAP_RECORD_HEADER_LEN + caplen;
@@ -56,25 +57,23 @@ pcapng_good_end(int fd, off_t size)
 {
     off_t off = 0;
     gboolean swapped = FALSE;
-    guint8 hdr[12], trailer[4];
+    guint8 hdr[PCAPNG_PEEK_LEN], trailer[PCAPNG_BLOCK_TRAILER_LEN];
 
-    while (off + 12 <= size) {
-        guint32 type, len;
+    while (off + PCAPNG_PEEK_LEN <= size) {
+        guint32 len;
 
         if (pread(fd, hdr, sizeof hdr, off) != (ssize_t)sizeof hdr)
             break;
         if (read_u32(hdr, FALSE) == PCAPNG_SHB_TYPE) {
-            guint32 bom = read_u32(hdr + 8, FALSE);
-            if (bom != PCAPNG_BOM && bom != GUINT32_SWAP_LE_BE(PCAPNG_BOM))
+            guint32 bom = read_u32(hdr + PCAPNG_SHB_BOM_OFFSET, FALSE);
+            if (bom != PCAPNG_BYTE_ORDER_MAGIC && bom != GUINT32_SWAP_LE_BE(PCAPNG_BYTE_ORDER_MAGIC))
                 break;
-            swapped = bom != PCAPNG_BOM;
+            swapped = bom != PCAPNG_BYTE_ORDER_MAGIC;
         }
-        type = read_u32(hdr, swapped);
-        len = read_u32(hdr + 4, swapped);
-        (void)type;
-        if (len < 12 || len % 4 != 0 || off + (off_t)len > size)
+        len = read_u32(hdr + PCAPNG_BLOCK_LEN_OFFSET, swapped);
+        if (len < PCAPNG_BLOCK_MIN_LEN || len % PCAPNG_BLOCK_ALIGN != 0 || off + (off_t)len > size)
             break;
-        if (pread(fd, trailer, sizeof trailer, off + len - 4) != (ssize_t)sizeof trailer
+        if (pread(fd, trailer, sizeof trailer, off + len - PCAPNG_BLOCK_TRAILER_LEN) != (ssize_t)sizeof trailer
             || read_u32(trailer, swapped) != len)
             break;
         off += len;
@@ -103,10 +102,10 @@ file_repair(int dir_fd, const char *name)
         m = read_u32(magic, FALSE);
         if (m == PCAPNG_SHB_TYPE)
             good = pcapng_good_end(fd, st.st_size);
-        else if (m == 0xA1B2C3D4U || m == 0xA1B23C4DU)
-            good = st.st_size >= PCAP_HEADER_LEN ? pcap_good_end(fd, st.st_size, FALSE) : 0;
-        else if (m == 0xD4C3B2A1U || m == 0x4D3CB2A1U)
-            good = st.st_size >= PCAP_HEADER_LEN ? pcap_good_end(fd, st.st_size, TRUE) : 0;
+        else if (m == PCAP_MAGIC_USEC || m == PCAP_MAGIC_NSEC)
+            good = st.st_size >= PCAP_FILE_HEADER_LEN ? pcap_good_end(fd, st.st_size, FALSE) : 0;
+        else if (m == GUINT32_SWAP_LE_BE(PCAP_MAGIC_USEC) || m == GUINT32_SWAP_LE_BE(PCAP_MAGIC_NSEC))
+            good = st.st_size >= PCAP_FILE_HEADER_LEN ? pcap_good_end(fd, st.st_size, TRUE) : 0;
         else
             good = 0;
     }

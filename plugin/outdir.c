@@ -93,7 +93,8 @@ outdir_prepare(const char *path, gboolean replace, char **error)
 
     if (stat(path, &st) == 0) {
         if (!S_ISDIR(st.st_mode)) {
-            *error = g_strdup_printf("flowsplit: output folder \"%s\" exists and is not a folder; choose another out=DIR", path);
+            *error = g_strdup_printf("flowsplit: output folder \"%s\" exists and is not a folder; "
+                                     "choose another out=DIR", path);
             return -1;
         }
     } else if (g_mkdir_with_parents(path, 0777) != 0) {

@@ -22,11 +22,11 @@
  */
 #include "pending.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/uio.h>
-#include <unistd.h>
+
+#include "write_all.h"
 
 #ifndef IOV_MAX
 #define IOV_MAX 1024
@@ -137,35 +137,6 @@ pending_append(pending *p, pending_chain *chain, gsize len)
     return p->arena + start + sizeof(segment);
 }
 
-/* writev() of every vector, resuming after short writes. */
-static gboolean
-write_all(int fd, struct iovec *iov, int n)
-{
-    while (n > 0) {
-        ssize_t done = writev(fd, iov, n);
-
-        if (done < 0) {
-            if (errno == EINTR)
-                continue;
-            return FALSE;
-        }
-        if (done == 0) {
-            errno = ENOSPC;
-            return FALSE;
-        }
-        while (n > 0 && (gsize)done >= iov->iov_len) {
-            done -= (ssize_t)iov->iov_len;
-            iov++;
-            n--;
-        }
-        if (n > 0) {
-            iov->iov_base = (guint8 *)iov->iov_base + done;
-            iov->iov_len -= (gsize)done;
-        }
-    }
-    return TRUE;
-}
-
 void
 pending_gather(pending *p)
 {
@@ -243,7 +214,7 @@ pending_write_vectors(int fd, struct iovec *iov, guint n)
     gboolean ok = TRUE;
 
     for (guint done = 0; done < n && ok; done += batch)
-        ok = write_all(fd, iov + done, (int)MIN(batch, n - done));
+        ok = write_all_vectors(fd, iov + done, (int)MIN(batch, n - done));
     return ok;
 }
 

@@ -6,7 +6,7 @@
  *
  * Writing the bytes here, into memory the writer cache owns, is what lets
  * thousands of files be written without a stdio buffer and a FILE each
- * (see writer_cache.c). Wiretap stays the authority on everything that is
+ * (see arena_writer.c). Wiretap stays the authority on everything that is
  * not plain bytes: the link type number of a wiretap encapsulation and the
  * pcap file header are asked of wiretap itself (a header written through a
  * pipe, once per encapsulation), so is the section header (once per
@@ -25,25 +25,12 @@
 
 #include "ws_compat.h"
 
-#define PCAPNG_SHB_TYPE 0x0A0D0D0Au
-#define PCAPNG_IDB_TYPE 0x00000001u
-#define PCAPNG_EPB_TYPE 0x00000006u
-#define PCAPNG_DSB_TYPE 0x0000000Au
-#define PCAPNG_NRB_TYPE 0x00000004u
-#define PCAPNG_BLOCK_MIN_LEN 12     /* type, length, trailing length */
-#define PCAPNG_BYTE_ORDER_MAGIC 0x1A2B3C4Du
-#define PCAPNG_OPT_ENDOFOPT 0
-#define PCAPNG_OPT_IF_NAME 2
-#define PCAPNG_OPT_IF_TSRESOL 9
-#define PCAPNG_EPB_FIXED_LEN 32     /* header, fields and trailing length */
-#define PCAPNG_OPT_HEADER_LEN 4
-
 static GHashTable *pcap_headers;     /* (encap << 1 | nsec) -> 24 bytes, or NULL if refused */
 
 static gsize
 padded4(gsize len)
 {
-    return (len + 3) & ~(gsize)3;
+    return (len + PCAPNG_BLOCK_ALIGN - 1) & ~(gsize)(PCAPNG_BLOCK_ALIGN - 1);
 }
 
 static guint8 *
@@ -129,8 +116,8 @@ encoder_linktype(int encap)
 
     if (header == NULL)
         return -1;
-    memcpy(&linktype, header + 20, sizeof linktype);
-    return (int)(linktype & 0xFFFF);    /* the upper bits carry FCS details */
+    memcpy(&linktype, header + PCAP_HEADER_LINKTYPE_OFFSET, sizeof linktype);
+    return (int)(linktype & PCAP_LINKTYPE_MASK);
 }
 
 gboolean
@@ -168,7 +155,7 @@ encoder_pcap_record(guint8 *out, const wtap_rec *rec, const guint8 *data, gboole
 static void
 append_block(GByteArray *out, guint32 type, const guint8 *body, gsize body_len)
 {
-    guint8 head[8], tail[4];
+    guint8 head[PCAPNG_BLOCK_HEADER_LEN], tail[PCAPNG_BLOCK_TRAILER_LEN];
     guint32 total = (guint32)(sizeof head + body_len + sizeof tail);
 
     put_u32(put_u32(head, type), total);
@@ -295,12 +282,12 @@ void
 encoder_pcapng_secrets(GByteArray *out, wtap_block_t dsb)
 {
     const wtapng_dsb_mandatory_t *m = (const wtapng_dsb_mandatory_t *)wtap_block_get_mandatory_data(dsb);
-    gsize len = 8 + padded4(m->secrets_len);
+    gsize len = PCAPNG_DSB_FIXED_LEN + padded4(m->secrets_len);
     guint8 *body = g_malloc0(len);
 
     put_u32(put_u32(body, m->secrets_type), m->secrets_len);
     if (m->secrets_len > 0)
-        memcpy(body + 8, m->secrets_data, m->secrets_len);
+        memcpy(body + PCAPNG_DSB_FIXED_LEN, m->secrets_data, m->secrets_len);
     append_block(out, PCAPNG_DSB_TYPE, body, len);
     g_free(body);
 }
@@ -309,7 +296,9 @@ void
 encoder_pcapng_iface(GByteArray *out, const encoder_iface *iface)
 {
     gsize name_len = iface->name ? strlen(iface->name) : 0;
-    guint8 *body = g_malloc0(8 + PCAPNG_OPT_HEADER_LEN + padded4(name_len) + 2 * PCAPNG_OPT_HEADER_LEN + 4);
+    /* The fixed part, then if_name, if_tsresol (one byte) and the end. */
+    guint8 *body = g_malloc0(PCAPNG_IDB_FIXED_LEN + PCAPNG_OPT_HEADER_LEN + padded4(name_len)
+                             + PCAPNG_OPT_HEADER_LEN + padded4(1) + PCAPNG_OPT_HEADER_LEN);
     guint8 *p = body;
 
     p = put_u16(p, (guint16)iface->linktype);

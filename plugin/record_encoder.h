@@ -10,8 +10,7 @@
 #include <glib.h>
 #include <wiretap/wtap.h>
 
-#define PCAP_FILE_HEADER_LEN 24
-#define PCAP_RECORD_HEADER_LEN 16
+#include "capture_format.h"     /* PCAP_FILE_HEADER_LEN, PCAP_RECORD_HEADER_LEN */
 
 /* One interface of a pcapng file (an Interface Description Block). */
 typedef struct {

@@ -1,16 +1,17 @@
 /* stream_index.c
  * The index of a split, DIR/streams.csv: one row per stream, the TCP
- * streams by stream index, then the UDP ones (proto=), counted as
- * Wireshark's Conversations (TCP, UDP) count them: frames and frame bytes
+ * streams by stream index, then the UDP ones, then the DCCP ones (proto=),
+ * counted as Wireshark's Conversations count them: frames and frame bytes
  * (frame.len) per direction, A being the source of the stream's first
  * frame. Every frame carrying tcp.stream counts, also those the tcp tap
  * never sees (a bad TCP header length, TCP quoted in an ICMP error), so the
  * counts equal the sums of `tshark -T fields -e tcp.stream -e frame.len`
- * per stream and direction; the same for udp.stream. IP fragments that
- * only ride along in the stream's file carry no stream field and do not
- * count. The last column, proto, says which transport the row is; it comes
- * last so that readers of the older columns by position go on working.
- * UDP rows have syn 0 and close "none".
+ * per stream and direction; the same for udp.stream and dccp.stream. IP
+ * fragments that only ride along in the stream's file carry no stream
+ * field and do not count. The last column, proto, says which transport the
+ * row is; it comes last so that readers of the older columns by position
+ * go on working. UDP and DCCP rows have syn 0 and close "none": the syn
+ * and close columns read TCP's flags.
  *
  * The TLS columns come from Wireshark's own TLS fields of the stream's first
  * ClientHello. They are payload, so they are escaped before they reach the
@@ -34,6 +35,8 @@
 #include <unistd.h>
 
 #include <epan/to_str.h>
+
+#include "write_all.h"
 
 #define TCP_FLAG_FIN 0x01
 #define TCP_FLAG_SYN 0x02
@@ -250,25 +253,6 @@ format_row(GString *line, const stream_index_row *row)
     put_field(line, row->transport, TRUE);
 }
 
-static gboolean
-write_all(int fd, const GString *s)
-{
-    gsize done = 0;
-
-    while (done < s->len) {
-        ssize_t n = write(fd, s->str + done, s->len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = ENOSPC;
-            return FALSE;
-        }
-        done += (gsize)n;
-    }
-    return TRUE;
-}
-
 /* The rows, into the open file fd. FALSE with errno set. */
 static gboolean
 write_rows(int fd, guint32 n_positions, stream_index_row_fn row_at, void *user_data)
@@ -283,11 +267,11 @@ write_rows(int fd, guint32 n_positions, stream_index_row_fn row_at, void *user_d
             continue;
         format_row(buf, &row);
         if (buf->len >= (1 << 16)) {
-            ok = write_all(fd, buf);
+            ok = write_all(fd, buf->str, buf->len);
             g_string_truncate(buf, 0);
         }
     }
-    ok = ok && write_all(fd, buf);
+    ok = ok && write_all(fd, buf->str, buf->len);
     g_string_free(buf, TRUE);
     return ok;
 }

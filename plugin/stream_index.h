@@ -67,8 +67,8 @@ char *stream_index_escape(const char *raw);
 
 /* One row of the index. */
 typedef struct {
-    const char *transport;      /* "tcp", "udp" */
-    guint32 stream;             /* the transport's stream index (tcp.stream, udp.stream) */
+    const char *transport;      /* "tcp", "udp", "dccp" */
+    guint32 stream;             /* the transport's stream index (tcp.stream, udp.stream, dccp.stream) */
     const stream_facts *facts;
     const char *file_name;      /* NULL with files=no */
 } stream_index_row;

@@ -1,6 +1,6 @@
 /* write_behind.c
  * Runs a batch of opens, writes and closes on a second thread, so that
- * writing a full arena (writer_cache.c) overlaps the dissection of the
+ * writing a full arena (flush_batch.c) overlaps the dissection of the
  * frames that fill the next one. Splitting costs the kernel about a second
  * per 200 MB and 50,000 files on tmpfs, in writev() and in openat()
  * creating the files, and finding each file's bytes in the arena
@@ -107,31 +107,45 @@ thread_main(gpointer data)
     return NULL;
 }
 
+static GArray *
+new_jobs(void)
+{
+    return g_array_new(FALSE, FALSE, sizeof(write_job));
+}
+
 write_behind *
 write_behind_new(void)
 {
     write_behind *wb = g_new0(write_behind, 1);
 
-    wb->jobs = g_array_new(FALSE, FALSE, sizeof(write_job));
+    wb->jobs = new_jobs();
     return wb;
 }
 
 void
 write_behind_free(write_behind *wb)
 {
+    guint done;
     int err;
 
     if (wb == NULL)
         return;
-    write_behind_wait(wb, &err);
+    if (wb->has_run)
+        g_array_free(write_behind_wait(wb, &done, &err), TRUE);
     g_array_free(wb->jobs, TRUE);
     g_free(wb);
 }
 
-GArray *
-write_behind_jobs(write_behind *wb)
+void
+write_behind_add(write_behind *wb, const write_job *job)
 {
-    return wb->jobs;
+    g_array_append_val(wb->jobs, *job);
+}
+
+guint
+write_behind_n_jobs(const write_behind *wb)
+{
+    return wb->jobs->len;
 }
 
 void
@@ -151,17 +165,22 @@ write_behind_has_run(const write_behind *wb)
     return wb->has_run;
 }
 
-guint
-write_behind_wait(write_behind *wb, int *err)
+GArray *
+write_behind_wait(write_behind *wb, guint *done, int *err)
 {
+    GArray *jobs = wb->jobs;
+
+    *done = 0;
     *err = 0;
     if (!wb->has_run)
-        return 0;
+        return NULL;
     if (wb->thread != NULL) {
         g_thread_join(wb->thread);
         wb->thread = NULL;
     }
     wb->has_run = FALSE;
+    wb->jobs = new_jobs();
+    *done = wb->done;
     *err = wb->err;
-    return wb->done;
+    return jobs;
 }

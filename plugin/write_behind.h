@@ -34,10 +34,13 @@ write_behind *write_behind_new(void);
 /* Waits for a batch still running, then frees. */
 void write_behind_free(write_behind *wb);
 
-/* The batch being put together, to append write_jobs to while no batch has
- * run; their names and the arena must stay as they are until
- * write_behind_wait(). */
-GArray *write_behind_jobs(write_behind *wb);
+/* Adds a job to the batch being put together. None may be added from
+ * write_behind_run() until write_behind_wait(); its name and the arena
+ * must stay as they are until then. */
+void write_behind_add(write_behind *wb, const write_job *job);
+
+/* Jobs in the batch: being put together, or run and not yet waited for. */
+guint write_behind_n_jobs(const write_behind *wb);
 
 /* Runs the batch, whose chains were taken from arena (NULL: none): on a
  * second thread (here, if none can be started), or here and now when
@@ -47,12 +50,13 @@ void write_behind_run(write_behind *wb, pending *arena, gboolean in_background);
 /* TRUE from write_behind_run() until write_behind_wait(). */
 gboolean write_behind_has_run(const write_behind *wb);
 
-/* Waits for the batch to be done and says how far it got: the number of
- * jobs done; when that is less than all of them, *err is the errno of the
- * job that failed (its open, when it has open_name and not opened), and
- * the jobs after it were not run. The jobs stay in write_behind_jobs() for
- * the caller to read, then clear; the arena stays gathered, for
- * pending_gathered() of the jobs not done. */
-guint write_behind_wait(write_behind *wb, int *err);
+/* Waits for the batch to be done and hands its jobs back to the caller
+ * (g_array_free them); the next batch starts with none. *done is how far
+ * it got: the number of jobs done; when that is less than all of them,
+ * *err is the errno of the job that failed (its open, when it has
+ * open_name and not opened), and the jobs after it were not run. The arena
+ * stays gathered, for pending_gathered() of the jobs not done. NULL (and
+ * *done 0) when no batch has run. */
+GArray *write_behind_wait(write_behind *wb, guint *done, int *err);
 
 #endif /* FLOWSPLIT_WRITE_BEHIND_H */

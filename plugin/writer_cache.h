@@ -54,7 +54,7 @@ gboolean writer_cache_write(writer_cache *wc, stream_file *sf, const frame_recor
  * cache. Does nothing where the compiler has no prefetch. */
 void writer_cache_prefetch(const stream_file *sf);
 
-/* The stream has ended (FIN both ways or RST): evict its file first. */
+/* The stream has ended (TCP: FIN both ways or RST): evict its file first. */
 void writer_cache_stream_ended(writer_cache *wc, stream_file *sf);
 
 /* The time has come to now (a monotonic clock, in microseconds): every
