@@ -55,6 +55,10 @@ plugin_describe(void)
 }
 #endif
 
+/* Globals, because Wireshark's registration hooks (protocol register and
+ * handoff, the tap plugin's register call) take no pointer of ours: the
+ * tshark split is one per process, its options read from the command line
+ * once. The timer and the done callback share that state. */
 static int proto_flowsplit = -1;
 static flowsplit_options cli_options;
 static split_session *cli_session;
