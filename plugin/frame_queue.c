@@ -2,23 +2,25 @@
  * Keeps stream files in capture order when IP fragments are involved.
  *
  * A TCP segment (a UDP or DCCP datagram) carried in IP fragments is
- * dissected, and gets its tcp.stream (udp.stream, dccp.stream), only in the
- * frame that completes the datagram; the earlier
- * fragments belong to the stream too (tshark -2 writes them as frames the
- * segment depends on), but nothing says so when they are read. So an IP
- * fragment is held here, and every frame read after it waits behind it,
- * until the frame that completes its datagram names it among its
- * dependent frames; then all of them leave in capture order.
+ * dissected, and gets its tcp.stream (udp.stream, dccp.stream), only in
+ * the frame that completes the datagram; the earlier fragments belong to
+ * the stream too (tshark -2 writes them as frames the segment depends
+ * on), but nothing says so when they are read. So an IP fragment is held
+ * here, and every frame read after it waits behind it, until the frame
+ * that completes its datagram names it among its dependent frames; then
+ * all of them leave in capture order.
  *
  * Leaving is one way: the queue releases frames and the intake takes them
  * (frame_queue_take) and writes them; the queue never calls out.
  *
  * A fragment nobody claims (a datagram that never completes, or one that
- * carries no stream that is split) is given up after FRAME_QUEUE_HOLD_FRAMES later frames or
- * FRAME_QUEUE_HOLD_BYTES held bytes, so memory stays bounded; in a live
- * capture also after a time (frame_queue_expire), so that a fragment lost
- * on the wire does not hold every later frame back while traffic is slow.
- * Without fragments, frames pass straight through with no copy.
+ * carries no stream that is split) is given up after
+ * FRAME_QUEUE_HOLD_FRAMES later frames or FRAME_QUEUE_HOLD_BYTES held
+ * bytes, so memory stays bounded; in a live capture also after a time
+ * (frame_queue_expire), so that a fragment lost on the wire does not hold
+ * every later frame back while traffic is slow. Without fragments the
+ * queue holds nothing, and the intake writes each frame at once, with no
+ * copy.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */

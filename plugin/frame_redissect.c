@@ -1,7 +1,8 @@
 /* frame_redissect.c
  * Dissects a frame a second time, with a protocol tree, from inside a tap
- * callback. The intake does without a tree for most frames (see intake.c)
- * and asks for one only for the few frames its taps cannot answer for.
+ * callback. The intake does without a tree for most frames (see
+ * intake_decide.c) and asks for one only for the few frames its taps
+ * cannot answer for.
  *
  * epan_dissect_run() cannot be called here: a tap callback runs inside the
  * frame's packet scope, which it would enter a second time and then free

@@ -68,7 +68,7 @@ struct split_session {
     guint n_prime;
     guint64 frames_redissected;
     /* The listeners (intake_taps.c). */
-    int tap_key[FS_TRANSPORT_COUNT];    /* address of tap_key[t]: the key of transport t's tap listener */
+    int tap_key[FS_TRANSPORT_COUNT];    /* address of tap_key[t]: the key of transport t's tap listener; holds t */
     gboolean tap_registered[FS_TRANSPORT_COUNT];
     int ip_key;             /* and of this the ip listener's */
     guint32 ip_held_frame;  /* the last frame the ip tap held as a fragment */

@@ -13,7 +13,7 @@
  *
  * Wireshark gives a listener one pointer of ours: the frame listener gets
  * the session, each other listener the address of its key inside it, from
- * which the session is found.
+ * which the session is found (a transport's key holds its transport).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -35,20 +35,56 @@
 #define INTAKE_IP_MF 0x2000
 #define INTAKE_IP_OFFSET 0x1FFF
 
+/* What a transport tap says of one layer. */
+typedef struct {
+    guint32 stream;
+    const address *src, *dst;
+    guint16 sport, dport;
+    guint16 tcp_flags;      /* 0 for the others */
+} tapped_layer;
+
+static void
+tcp_layer(const void *data, tapped_layer *l)
+{
+    const struct tcpheader *th = data;
+
+    *l = (tapped_layer){ th->th_stream, &th->ip_src, &th->ip_dst, th->th_sport, th->th_dport, th->th_flags };
+}
+
+static void
+udp_layer(const void *data, tapped_layer *l)
+{
+    const e_udphdr *uh = data;
+
+    *l = (tapped_layer){ uh->uh_stream, &uh->ip_src, &uh->ip_dst, uh->uh_sport, uh->uh_dport, 0 };
+}
+
+static void
+dccp_layer(const void *data, tapped_layer *l)
+{
+    const e_dccphdr *dh = data;
+
+    *l = (tapped_layer){ dh->stream, &dh->ip_src, &dh->ip_dst, dh->sport, dh->dport, 0 };
+}
+
+/* How each transport's tap data is read, by fs_transport. */
+static void (*const layer_readers[FS_TRANSPORT_COUNT])(const void *data, tapped_layer *l) = {
+    tcp_layer, udp_layer, dccp_layer
+};
+
 /* What a transport layer of the frame says: its stream, and from which
  * end it comes. */
 static void
-add_layer(split_session *s, packet_info *pinfo, fs_transport t, guint32 index, const address *src, guint16 sport,
-          const address *dst, guint16 dport, guint16 tcp_flags)
+add_layer(split_session *s, packet_info *pinfo, fs_transport t, const tapped_layer *tl)
 {
     flow_stream *st;
     transport_layer layer;
 
     if (!intake_transport_split(s, t))
         return;
-    st = flow_stream_lookup(s, t, index);
+    st = flow_stream_lookup(s, t, tl->stream);
     if (st == NULL)
-        st = flow_stream_create(s, t, index, src, sport, dst, dport, tcp_flags);
+        st = flow_stream_create(s, t, tl->stream, tl->src, tl->sport, tl->dst, tl->dport, tl->tcp_flags);
     /* The frame tap writes into this file soon: fetching its state into
      * the cache now overlaps the miss with the work in between. */
     if (st->file != NULL)
@@ -58,57 +94,25 @@ add_layer(split_session *s, packet_info *pinfo, fs_transport t, guint32 index, c
         s->layers_frame = pinfo->num;
     }
     layer.st = st;
-    layer.from_a = stream_facts_from_a(&st->facts, src, sport);
-    layer.flags = tcp_flags;
+    layer.from_a = stream_facts_from_a(&st->facts, tl->src, tl->sport);
+    layer.flags = tl->tcp_flags;
     g_array_append_val(s->frame_layers, layer);
 }
 
-static split_session *
-session_of_tap_key(void *tapdata, fs_transport t)
-{
-    return (split_session *)((char *)tapdata - offsetof(split_session, tap_key) - t * sizeof(int));
-}
-
-/* tcp tap: what each TCP layer of the frame says. */
+/* tcp, udp and dccp taps: what each layer of the transport in the frame
+ * says. tapdata is &s->tap_key[t], which holds t. */
 static tap_packet_status
-intake_tcp_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const void *data,
-                  tap_flags_t flags _U_)
+intake_transport_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const void *data,
+                        tap_flags_t flags _U_)
 {
-    split_session *s = session_of_tap_key(tapdata, FS_TRANSPORT_TCP);
-    const struct tcpheader *th = data;
+    fs_transport t = (fs_transport)*(const int *)tapdata;
+    split_session *s = (split_session *)((char *)tapdata - offsetof(split_session, tap_key) - t * sizeof(int));
+    tapped_layer tl;
 
-    add_layer(s, pinfo, FS_TRANSPORT_TCP, th->th_stream, &th->ip_src, th->th_sport, &th->ip_dst, th->th_dport,
-              th->th_flags);
+    layer_readers[t](data, &tl);
+    add_layer(s, pinfo, t, &tl);
     return TAP_PACKET_DONT_REDRAW;
 }
-
-/* udp tap: the same for each UDP layer. */
-static tap_packet_status
-intake_udp_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const void *data,
-                  tap_flags_t flags _U_)
-{
-    split_session *s = session_of_tap_key(tapdata, FS_TRANSPORT_UDP);
-    const e_udphdr *uh = data;
-
-    add_layer(s, pinfo, FS_TRANSPORT_UDP, uh->uh_stream, &uh->ip_src, uh->uh_sport, &uh->ip_dst, uh->uh_dport, 0);
-    return TAP_PACKET_DONT_REDRAW;
-}
-
-/* dccp tap: the same for each DCCP layer. */
-static tap_packet_status
-intake_dccp_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const void *data,
-                   tap_flags_t flags _U_)
-{
-    split_session *s = session_of_tap_key(tapdata, FS_TRANSPORT_DCCP);
-    const e_dccphdr *dh = data;
-
-    add_layer(s, pinfo, FS_TRANSPORT_DCCP, dh->stream, &dh->ip_src, dh->sport, &dh->ip_dst, dh->dport, 0);
-    return TAP_PACKET_DONT_REDRAW;
-}
-
-static const tap_packet_cb transport_taps[FS_TRANSPORT_COUNT] = {
-    intake_tcp_packet, intake_udp_packet, intake_dccp_packet
-};
 
 /* The frame as the writer needs it, valid while the frame is dissected. */
 static void
@@ -252,9 +256,10 @@ register_transport_taps(split_session *s, char **error)
 
         if (!intake_transport_split(s, t))
             continue;
+        s->tap_key[t] = t;
         err = register_tap_listener(options_transport_name(t), &s->tap_key[t], NULL,
-                                    TL_REQUIRES_NOTHING | TL_REQUIRES_ERROR_PACKETS, NULL, transport_taps[t], NULL,
-                                    NULL);
+                                    TL_REQUIRES_NOTHING | TL_REQUIRES_ERROR_PACKETS, NULL, intake_transport_packet,
+                                    NULL, NULL);
         if (err != NULL) {
             *error = g_strdup_printf("flowsplit: cannot listen to %s: %s", options_transport_name(t), err->str);
             g_string_free(err, TRUE);

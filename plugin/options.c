@@ -93,16 +93,17 @@ parse_transports(const char *value, guint *out, char **error)
     return TRUE;
 }
 
-/* out=DIR */
+/* A value kept as text (out=, streams=, select=); empty_error when it
+ * may not be empty, else NULL. */
 static gboolean
-parse_out(flowsplit_options *opts, const char *value, char **error)
+parse_text(const char *value, char **out, const char *empty_error, char **error)
 {
-    if (*value == '\0') {
-        *error = g_strdup("flowsplit: out needs a folder, e.g. -X flowsplit:out=streams");
+    if (*value == '\0' && empty_error != NULL) {
+        *error = g_strdup(empty_error);
         return FALSE;
     }
-    g_free(opts->out_dir);
-    opts->out_dir = g_strdup(value);
+    g_free(*out);
+    *out = g_strdup(value);
     return TRUE;
 }
 
@@ -130,30 +131,15 @@ parse_streams(flowsplit_options *opts, const char *value, char **error)
     if (list == NULL)
         return FALSE;
     stream_list_free(list);
-    g_free(opts->streams);
-    opts->streams = g_strdup(value);
-    return TRUE;
-}
-
-/* select=FILTER. The filter is compiled when the split starts (display
- * filters do not work yet while options are read). */
-static gboolean
-parse_select(flowsplit_options *opts, const char *value, char **error)
-{
-    if (*value == '\0') {
-        *error = g_strdup("flowsplit: select needs a display filter, e.g. -X 'flowsplit:select=http.host == \"x\"'");
-        return FALSE;
-    }
-    g_free(opts->select);
-    opts->select = g_strdup(value);
-    return TRUE;
+    return parse_text(value, &opts->streams, NULL, error);
 }
 
 static gboolean
 parse_one(flowsplit_options *opts, const char *key, const char *value, char **error)
 {
     if (strcmp(key, "out") == 0)
-        return parse_out(opts, value, error);
+        return parse_text(value, &opts->out_dir, "flowsplit: out needs a folder, e.g. -X flowsplit:out=streams",
+                          error);
     if (strcmp(key, "format") == 0)
         return parse_format(value, &opts->format, error);
     if (strcmp(key, "max_open") == 0)
@@ -172,8 +158,12 @@ parse_one(flowsplit_options *opts, const char *key, const char *value, char **er
         return parse_streams(opts, value, error);
     if (strcmp(key, "proto") == 0)
         return parse_transports(value, &opts->transports, error);
+    /* select=: the filter is compiled when the split starts (display
+     * filters do not work yet while options are read). */
     if (strcmp(key, "select") == 0)
-        return parse_select(opts, value, error);
+        return parse_text(value, &opts->select,
+                          "flowsplit: select needs a display filter, e.g. -X 'flowsplit:select=http.host == \"x\"'",
+                          error);
     *error = g_strdup_printf("flowsplit: unknown option \"%s\"; valid keys: " OPTIONS_VALID_KEYS
                              " (e.g. -X flowsplit:out=DIR)", key);
     return FALSE;
