@@ -21,8 +21,9 @@
 #include <epan/packet.h>
 #include <wsutil/wslog.h>
 
-
-
+/* The frame dissector, looked up at the first call and kept: the same
+ * for every frame (not per-frame state), and a tap callback has nowhere
+ * else to keep it. */
 static dissector_handle_t frame_handle;
 
 epan_dissect_t *
