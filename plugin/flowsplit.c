@@ -18,6 +18,7 @@
 #include <epan/tap.h>
 #include <wsutil/wslog.h>
 
+#include "frame_block.h"
 #include "gui_action.h"
 #include "intake.h"
 #include "options.h"
@@ -54,6 +55,10 @@ plugin_describe(void)
 }
 #endif
 
+/* Globals, because Wireshark's registration hooks (protocol register and
+ * handoff, the tap plugin's register call) take no pointer of ours: the
+ * tshark split is one per process, its options read from the command line
+ * once. The timer and the done callback share that state. */
 static int proto_flowsplit = -1;
 static flowsplit_options cli_options;
 static split_session *cli_session;
@@ -73,7 +78,7 @@ proto_register_flowsplit(void)
 {
     char *error = NULL;
 
-    proto_flowsplit = proto_register_protocol("flowsplit: one capture file per TCP stream", "flowsplit", "flowsplit");
+    proto_flowsplit = proto_register_protocol("flowsplit: one capture file per TCP, UDP or DCCP stream", "flowsplit", "flowsplit");
     gui_action_register(proto_flowsplit);
     if (!options_parse_command_line(&cli_options, &error)) {
         fprintf(stderr, "%s\n", error);
@@ -85,7 +90,7 @@ proto_register_flowsplit(void)
 static void
 proto_reg_handoff_flowsplit(void)
 {
-    register_postdissector(create_dissector_handle(intake_postdissector, proto_flowsplit));
+    frame_block_register(proto_flowsplit);
 }
 
 /* After the last frame (the frame listener's finish, at tshark's exit). */

@@ -6,7 +6,7 @@
 #ifndef FLOWSPLIT_FRAME_COPY_H
 #define FLOWSPLIT_FRAME_COPY_H
 
-#include "writer_cache.h"
+#include "frame_record.h"
 
 typedef struct {
     frame_record fr;    /* points at the copies below */

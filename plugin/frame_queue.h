@@ -8,45 +8,52 @@
 
 #include <glib.h>
 
-#include "writer_cache.h"
+#include "frame_record.h"
 
 typedef struct frame_queue frame_queue;
 
-/* Called for each frame leaving the queue, in capture order, with the
- * streams it belongs to (never none). FALSE stops the split. */
-typedef gboolean (*frame_queue_write_fn)(const frame_record *fr, const guint32 *streams, guint n_streams,
-                                         void *user_data);
+/* Streams are the caller's ids (one guint32 each); the queue only carries
+ * them. It never writes: frames it releases are taken back with
+ * frame_queue_take() and written by the caller. */
+frame_queue *frame_queue_new(void);
 
-frame_queue *frame_queue_new(frame_queue_write_fn write, void *user_data);
+/* Does it hold any frame (a fragment, a frame waiting behind one, or a
+ * released frame not taken yet)? When it holds none, a frame of known
+ * streams is written at once, without a copy, and never pushed. */
+gboolean frame_queue_holds(const frame_queue *fq);
 
-/* A frame of the given streams: written now when nothing is held, else
- * queued behind the held fragments. */
-gboolean frame_queue_push(frame_queue *fq, const frame_record *fr, const guint32 *streams, guint n_streams);
+/* A frame of the given streams, copied and queued behind the held
+ * fragments. n_streams 0: nothing is queued. */
+void frame_queue_push(frame_queue *fq, const frame_record *fr, const guint32 *streams, guint n_streams);
 
 /* An IP fragment whose datagram is not complete yet: held until a later
  * frame claims it, or given up after FRAME_QUEUE_HOLD_FRAMES frames. */
-gboolean frame_queue_hold_fragment(frame_queue *fq, const frame_record *fr);
+void frame_queue_hold_fragment(frame_queue *fq, const frame_record *fr);
 
 /* Takes back the last frame held with frame_queue_hold_fragment() when it
- * is num: it turned out to carry a TCP stream itself. */
+ * is num: it turned out to carry a stream itself. */
 void frame_queue_unhold_last(frame_queue *fq, guint32 num);
 
 /* Frame num (a held fragment) is part of a frame of these streams. n may
- * be 0: the datagram it belongs to carries no TCP. */
+ * be 0: the datagram it belongs to carries no stream that is split. */
 void frame_queue_claim(frame_queue *fq, guint32 num, const guint32 *streams, guint n_streams);
 
-/* Writes out whatever can leave, giving up fragments held too long. */
-gboolean frame_queue_flush(frame_queue *fq, guint32 current_num);
+/* Releases whatever can leave now that frame current_num has been read,
+ * giving up fragments held too long. */
+void frame_queue_release(frame_queue *fq, guint32 current_num);
 
 /* Live capture: gives up the fragments held for max_hold or longer (a
- * monotonic clock, microseconds) and writes the frames behind them. */
-gboolean frame_queue_expire(frame_queue *fq, gint64 now, gint64 max_hold);
+ * monotonic clock, microseconds) and releases the frames behind them. */
+void frame_queue_expire(frame_queue *fq, gint64 now, gint64 max_hold);
 
-/* End of input: every fragment still held is given up. */
-gboolean frame_queue_finish(frame_queue *fq);
+/* End of input: every fragment still held is given up, every other frame
+ * released. */
+void frame_queue_release_all(frame_queue *fq);
 
-/* Does it hold any frame (a fragment, or a frame waiting behind one)? */
-gboolean frame_queue_holds(const frame_queue *fq);
+/* The next released frame, in capture order, and its streams (never
+ * none); NULL when no frame is released. What it returns stays valid until
+ * the next call. */
+const frame_record *frame_queue_take(frame_queue *fq, const guint32 **streams, guint *n_streams);
 
 guint64 frame_queue_fragments_dropped(const frame_queue *fq);
 

@@ -1,7 +1,8 @@
 /* frame_redissect.c
  * Dissects a frame a second time, with a protocol tree, from inside a tap
- * callback. The intake does without a tree for most frames (see intake.c)
- * and asks for one only for the few frames its taps cannot answer for.
+ * callback. The intake does without a tree for most frames (see
+ * intake_decide.c) and asks for one only for the few frames its taps
+ * cannot answer for.
  *
  * epan_dissect_run() cannot be called here: a tap callback runs inside the
  * frame's packet scope, which it would enter a second time and then free
@@ -20,8 +21,9 @@
 #include <epan/packet.h>
 #include <wsutil/wslog.h>
 
-
-
+/* The frame dissector, looked up at the first call and kept: the same
+ * for every frame (not per-frame state), and a tap callback has nowhere
+ * else to keep it. */
 static dissector_handle_t frame_handle;
 
 epan_dissect_t *

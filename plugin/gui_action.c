@@ -52,7 +52,8 @@ static const enum_val_t streams_values[] = {
 };
 
 /* The preferences; the dialog starts from them and stores its answers in
- * them. */
+ * them. Static: Wireshark's preference table points at them for as long
+ * as the plugin is loaded. */
 static const char *pref_folder = "";
 static gint pref_format = FS_FORMAT_PCAPNG;
 static gint pref_streams = EXPORT_ALL;

@@ -1,5 +1,6 @@
 /* intake.h
  * A split session: the tap listeners that feed frames to stream files.
+ * Its parts (intake*.c) share intake_int.h.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -7,7 +8,6 @@
 #define FLOWSPLIT_INTAKE_H
 
 #include <glib.h>
-#include <epan/packet.h>
 
 #include "options.h"
 
@@ -43,10 +43,5 @@ const char *intake_error(const split_session *s);
 char *intake_summary(const split_session *s);
 
 void intake_session_free(split_session *s);
-
-/* Keeps a reference to each frame's packet block (comments) for the tap,
- * which runs after the dissection has dropped it. Register it as a
- * postdissector. */
-int intake_postdissector(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data);
 
 #endif /* FLOWSPLIT_INTAKE_H */

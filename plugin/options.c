@@ -93,29 +93,55 @@ parse_transports(const char *value, guint *out, char **error)
     return TRUE;
 }
 
+/* A value kept as text (out=, streams=, select=); empty_error when it
+ * may not be empty, else NULL. */
+static gboolean
+parse_text(const char *value, char **out, const char *empty_error, char **error)
+{
+    if (*value == '\0' && empty_error != NULL) {
+        *error = g_strdup(empty_error);
+        return FALSE;
+    }
+    g_free(*out);
+    *out = g_strdup(value);
+    return TRUE;
+}
+
+/* format=pcapng|pcap */
+static gboolean
+parse_format(const char *value, fs_format *out, char **error)
+{
+    if (strcmp(value, "pcapng") == 0)
+        *out = FS_FORMAT_PCAPNG;
+    else if (strcmp(value, "pcap") == 0)
+        *out = FS_FORMAT_PCAP;
+    else {
+        *error = g_strdup_printf("flowsplit: bad value \"%s\" for format; valid values: pcapng, pcap", value);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* streams=LIST, checked now and kept as text (stream_list.h). */
+static gboolean
+parse_streams(flowsplit_options *opts, const char *value, char **error)
+{
+    stream_list *list = stream_list_parse(value, error);
+
+    if (list == NULL)
+        return FALSE;
+    stream_list_free(list);
+    return parse_text(value, &opts->streams, NULL, error);
+}
+
 static gboolean
 parse_one(flowsplit_options *opts, const char *key, const char *value, char **error)
 {
-    if (strcmp(key, "out") == 0) {
-        if (*value == '\0') {
-            *error = g_strdup("flowsplit: out needs a folder, e.g. -X flowsplit:out=streams");
-            return FALSE;
-        }
-        g_free(opts->out_dir);
-        opts->out_dir = g_strdup(value);
-        return TRUE;
-    }
-    if (strcmp(key, "format") == 0) {
-        if (strcmp(value, "pcapng") == 0)
-            opts->format = FS_FORMAT_PCAPNG;
-        else if (strcmp(value, "pcap") == 0)
-            opts->format = FS_FORMAT_PCAP;
-        else {
-            *error = g_strdup_printf("flowsplit: bad value \"%s\" for format; valid values: pcapng, pcap", value);
-            return FALSE;
-        }
-        return TRUE;
-    }
+    if (strcmp(key, "out") == 0)
+        return parse_text(value, &opts->out_dir, "flowsplit: out needs a folder, e.g. -X flowsplit:out=streams",
+                          error);
+    if (strcmp(key, "format") == 0)
+        return parse_format(value, &opts->format, error);
     if (strcmp(key, "max_open") == 0)
         return parse_count(key, value, 1, 1000000, &opts->max_open, error);
     if (strcmp(key, "buffer_mb") == 0)
@@ -128,29 +154,16 @@ parse_one(flowsplit_options *opts, const char *key, const char *value, char **er
         return parse_yes_no(key, value, &opts->files, error);
     if (strcmp(key, "idle") == 0)
         return parse_count(key, value, 0, OPTIONS_MAX_IDLE, &opts->idle, error);
-    if (strcmp(key, "streams") == 0) {
-        stream_list *list = stream_list_parse(value, error);
-        if (list == NULL)
-            return FALSE;
-        stream_list_free(list);
-        g_free(opts->streams);
-        opts->streams = g_strdup(value);
-        return TRUE;
-    }
+    if (strcmp(key, "streams") == 0)
+        return parse_streams(opts, value, error);
     if (strcmp(key, "proto") == 0)
         return parse_transports(value, &opts->transports, error);
-    if (strcmp(key, "select") == 0) {
-        /* The filter is compiled when the split starts (display filters
-         * do not work yet while options are read). */
-        if (*value == '\0') {
-            *error = g_strdup("flowsplit: select needs a display filter, e.g. -X 'flowsplit:select=http.host == \"x\"'");
-            return FALSE;
-        }
-        g_free(opts->select);
-        opts->select = g_strdup(value);
-        return TRUE;
-    }
-
+    /* select=: the filter is compiled when the split starts (display
+     * filters do not work yet while options are read). */
+    if (strcmp(key, "select") == 0)
+        return parse_text(value, &opts->select,
+                          "flowsplit: select needs a display filter, e.g. -X 'flowsplit:select=http.host == \"x\"'",
+                          error);
     *error = g_strdup_printf("flowsplit: unknown option \"%s\"; valid keys: " OPTIONS_VALID_KEYS
                              " (e.g. -X flowsplit:out=DIR)", key);
     return FALSE;

@@ -10,8 +10,9 @@
 #include <epan/address.h>
 
 /* "tcp-000042_10.0.0.1.51234-93.184.216.34.443" (no extension): the
- * transport ("tcp", "udp": a fixed name, never packet data), the stream
- * index zero-padded to six digits, then client and server as address.port.
+ * transport ("tcp", "udp", "dccp": a fixed name, never packet data), the
+ * stream index zero-padded to six digits, then client and server as
+ * address.port.
  * Only [A-Za-z0-9.] survive from an address; anything else (the ':' of
  * IPv6) becomes '_'. g_free the result. */
 char *stream_file_name(const char *transport, guint32 stream, const address *client, guint16 client_port,

@@ -1,10 +1,11 @@
 /* stream_select.c
  * Which streams a display filter selects: every tcp.stream (and with
- * proto=udp every udp.stream) of every frame that matches it, the same
- * streams as `tshark -Y FILTER -T fields -e tcp.stream -e udp.stream`
- * prints. A listener on the `frame` tap whose filter is
- * "(FILTER) && (tcp.stream || udp.stream)", so that the tree holds the
- * stream fields of the frames that pass.
+ * proto=udp, dccp every udp.stream, dccp.stream) of every frame that
+ * matches it, the same streams as `tshark -Y FILTER -T fields -e
+ * tcp.stream -e udp.stream -e dccp.stream` prints. A listener on the
+ * `frame` tap whose filter is "(FILTER) && (tcp.stream || udp.stream ||
+ * dccp.stream)" (the stream fields of the transports split), so that the
+ * tree holds the stream fields of the frames that pass.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */

@@ -13,14 +13,7 @@
 
 #include "options.h"
 
-/* One input frame as the writer needs it. */
-typedef struct {
-    guint32 num;            /* frame number in the input */
-    const wtap_rec *rec;    /* header as read: time, lengths, link type, interface */
-    const guint8 *data;     /* rec's caplen bytes */
-    wtap_block_t block;     /* packet block (comments, flags), or NULL */
-    const char *if_name;    /* capture interface name, or NULL */
-} frame_record;
+#include "frame_record.h"
 
 typedef struct stream_file stream_file;
 typedef struct writer_cache writer_cache;

@@ -1,0 +1,93 @@
+/* intake_index.c
+ * The rows of the index (streams.csv) from the stream table: written when
+ * the split ends, and again every few seconds while a live capture runs.
+ * With select=, the streams no frame of which matched are taken out first.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "intake_int.h"
+
+/* A live capture's streams.csv is rewritten this often while frames come in, so
+ * that the files of a capture that is killed are listed in an index no
+ * older than this. */
+#define INTAKE_INDEX_EVERY_USEC (2 * G_USEC_PER_SEC)
+
+/* Row `position` of the index: the TCP streams by index, then the UDP
+ * ones, then the DCCP ones (fs_transport's order). */
+static gboolean
+index_row(guint32 position, stream_index_row *row, void *user_data)
+{
+    split_session *s = user_data;
+    flow_stream *st = NULL;
+
+    for (int t = 0; t < FS_TRANSPORT_COUNT; t++) {
+        if (position < s->n_slots[t]) {
+            st = flow_stream_lookup(s, t, position);
+            break;
+        }
+        position -= s->n_slots[t];
+    }
+    if (st == NULL || !st->selected)
+        return FALSE;
+    row->transport = options_transport_name(st->transport);
+    row->stream = st->index;
+    row->facts = &st->facts;
+    row->file_name = st->file ? stream_file_name_of(st->file) : NULL;
+    return TRUE;
+}
+
+static guint32
+index_positions(const split_session *s)
+{
+    guint32 n = 0;
+
+    for (int t = 0; t < FS_TRANSPORT_COUNT; t++)
+        n += s->n_slots[t];
+    return n;
+}
+
+gboolean
+intake_index_write(split_session *s)
+{
+    return stream_index_write(s->dir_fd, s->opts.out_dir, index_positions(s), index_row, s, &s->index_error);
+}
+
+/* select=: the streams none of whose frames matched leave no file and no
+ * row. Their files were written like the others (a stream's match may come
+ * with its last frame) and are removed now. */
+void
+intake_drop_unmatched(split_session *s)
+{
+    int t = 0;
+    guint32 index = 0;
+    flow_stream *st;
+
+    while ((st = flow_stream_next(s, &t, &index)) != NULL) {
+        if (!st->selected || stream_select_matched(s->select, st->transport, st->index))
+            continue;
+        st->selected = FALSE;
+        s->n_streams--;
+        if (st->file != NULL && !writer_cache_remove(s->wc, st->file))
+            return;
+    }
+}
+
+/* Live capture: streams.csv anew, every INTAKE_INDEX_EVERY_USEC while
+ * frames come in. Every frame it counts is written to its file first, so
+ * the files hold at least what it lists; not while a frame is held behind
+ * an IP fragment (counted, not yet written): the next tick tries again. */
+gboolean
+intake_index_rewrite(split_session *s, gint64 now)
+{
+    if (!s->opts.index || s->frames_seen == s->index_frames || now - s->index_at < INTAKE_INDEX_EVERY_USEC)
+        return TRUE;
+    if (s->fq != NULL && frame_queue_holds(s->fq))
+        return TRUE;
+    if (!writer_cache_flush(s->wc))
+        return FALSE;
+    if (!intake_index_write(s))
+        return FALSE;
+    s->index_at = now;
+    s->index_frames = s->frames_seen;
+    return TRUE;
+}
