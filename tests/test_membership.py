@@ -20,7 +20,7 @@ CAPTURES = bundled_captures() + public_captures()
 # written out mid-run (plugin/pending.c); and no buffer, where every such
 # frame evicts a file and reopens (appends to) its own. Two of them split UDP too. The two in pcap take
 # index=no, where the intake reads the taps and builds a protocol tree only
-# for the frames they leave open (plugin/intake.c); the others build one for
+# for the frames they leave open (plugin/intake_tree.c); the others build one for
 # every frame: the same files either way.
 VARIANTS = [("pcapng", ()), ("pcap", ("index=no",)), ("pcapng", ("max_open=2", "buffer_mb=1", "proto=all")),
             ("pcap", ("max_open=2", "buffer_mb=0", "proto=all", "index=no")), ("pcapng", ("max_open=2", "buffer_mb=0"))]
