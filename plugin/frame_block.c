@@ -14,12 +14,14 @@
 #include <epan/proto_data.h>
 #include <wsutil/wmem/wmem_user_cb.h>
 
+#include "ws_compat.h"
+
 /* The protocol the block is filed under. Set once at registration, before
  * any frame: the postdissector and the taps get no pointer of ours that
  * could carry it (Wireshark hands them packet_info only). */
 static int block_proto = -1;
 
-static gboolean
+static fs_callback_bool     /* gboolean on 4.0, bool from 4.2 on */
 unref_block(wmem_allocator_t *allocator _U_, wmem_cb_event_t event _U_, void *user_data)
 {
     wtap_block_unref(user_data);

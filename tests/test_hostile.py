@@ -21,6 +21,11 @@ import capfile
 from conftest import bundled_captures, capture_id, check_membership, oracle, scratch, split, split_files, tshark
 
 MUTANTS = int(os.environ.get("FLOWSPLIT_MUTANTS", "24"))
+# FLOWSPLIT_MUTANTS_FROM=K checks only the variants from the K-th on (each
+# is made from the same seed whatever the count, so the first K are the
+# same as a run with FLOWSPLIT_MUTANTS=K): tests/run leaves the first ones
+# to its sanitizer pass, which splits exactly those.
+MUTANTS_FROM = int(os.environ.get("FLOWSPLIT_MUTANTS_FROM", "0"))
 SEED = int(os.environ.get("FLOWSPLIT_MUTANT_SEED", "1"))
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:", "UndefinedBehaviorSanitizer")
 
@@ -97,7 +102,8 @@ SOUND = [c for c in bundled_captures() if not c.endswith(".gz")]
 def test_broken_variants_split_what_tshark_reads(capture):
     for i, mutant in enumerate(mutants_of(capture)):
         # Every other variant as pcap, with files evicted and reopened.
-        check_broken(mutant, "pcap" if i % 2 else "pcapng", os.path.basename(capture))
+        if i >= MUTANTS_FROM:
+            check_broken(mutant, "pcap" if i % 2 else "pcapng", os.path.basename(capture))
 
 
 def check_broken(mutant, fmt, origin):
