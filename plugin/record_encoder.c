@@ -266,10 +266,13 @@ encoder_pcapng_names(GByteArray *out, wtap_block_t nrb)
         rec.rec_header.packet_header.caplen = sizeof frame;
         rec.rec_header.packet_header.len = sizeof frame;
         rec.rec_header.packet_header.pkt_encap = WTAP_ENCAP_ETHERNET;
-        if (fs_wtap_dump(d, &rec, frame, &err, &err_info))
+        if (fs_wtap_dump(d, &rec, frame, &err, &err_info)) {
             copy_scratch_blocks(d, tmp, PCAPNG_NRB_TYPE, FALSE, out);
-        else
+        } else {
+            g_free(err_info);   /* the close may fill it again */
+            err_info = NULL;
             wtap_dump_close(d, NULL, &err, &err_info);
+        }
     }
     g_free(err_info);
     g_array_free(one, TRUE);
