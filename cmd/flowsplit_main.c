@@ -1,0 +1,4 @@
+/* flowsplit_main.c: placeholder
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */

@@ -1,0 +1,4 @@
+/* frame_keys.c: placeholder
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */

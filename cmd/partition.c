@@ -1,0 +1,4 @@
+/* partition.c: placeholder
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */

@@ -1,0 +1,4 @@
+/* run_shards.c: placeholder
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
