@@ -878,6 +878,19 @@ def scale(path, streams, concurrent, frames_per_stream, seed, payload=(40, 400))
     return written
 
 
+def hard(path, copies, seed):
+    """The bundled mixed and UDP captures' streams, `copies` times over and
+    interleaved: the same 4-tuples come back again and again (port reuse),
+    with fragments, ICMP quotes before their connection, GRE, VXLAN and
+    6in4 tunnels and IPv6 among them; for the parallel split's tests."""
+    rng = random.Random(seed)
+    scripts = []
+    for i in range(copies):
+        scripts += mixed_streams(random.Random(seed + i)) + udp_streams(random.Random(seed + 1000 + i))
+    write_pcap(path, interleave(scripts, rng, 1_700_000_000 * 10**9), LT_ETHERNET)
+    return sum(len(x) for x in scripts)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -889,9 +902,16 @@ def main():
     s.add_argument("--concurrent", type=int, required=True)
     s.add_argument("--frames-per-stream", type=int, default=10)
     s.add_argument("--seed", type=int, default=1)
+    h = sub.add_parser("hard")
+    h.add_argument("out")
+    h.add_argument("--copies", type=int, required=True)
+    h.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
     if a.cmd == "bundled":
         bundled(a.dir)
+    elif a.cmd == "hard":
+        n = hard(a.out, a.copies, a.seed)
+        print("%s: %d frames" % (a.out, n), file=sys.stderr)
     else:
         n = scale(a.out, a.streams, a.concurrent, a.frames_per_stream, a.seed)
         print("%s: %d frames, %d streams" % (a.out, n, a.streams), file=sys.stderr)

@@ -5,7 +5,8 @@
 # tshark and the Wireshark development files, a C toolchain and CMake, and
 # the test tools (Debian's python3-pytest, tcpdump; for the GUI test
 # Wireshark itself, Xvfb, xdotool, xclip and ImageMagick's import for
-# screenshots; debootstrap for the chroots of tests/other-versions). Uses
+# screenshots; debootstrap for the chroots of tests/other-versions; GNU
+# parallel for the multi-machine recipe of docs/parallel.md). Uses
 # sudo when not root.
 set -euo pipefail
 
@@ -19,7 +20,7 @@ $SUDO apt-get update
 echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
 $SUDO apt-get install -y --no-install-recommends \
     tshark wireshark-dev libwireshark-dev libwiretap-dev libwsutil-dev \
-    cmake make gcc libc6-dev pkg-config \
+    cmake make gcc libc6-dev pkg-config zlib1g-dev \
     python3 python3-pytest tcpdump util-linux \
     wireshark-qt xvfb xdotool xclip imagemagick fonts-dejavu-core \
-    debootstrap
+    debootstrap parallel

@@ -1,4 +1,122 @@
-/* flowsplit_main.c: placeholder
+/* flowsplit_main.c
+ * The flowsplit command: one capture split on several cores (-j N), or on
+ * several machines through a folder of parts (partition, then a tshark per
+ * shard anywhere, then merge), with the same result as one
+ * `tshark -r IN -X flowsplit:out=DIR` (docs/parallel.md).
+ *
+ *   flowsplit -j N [tshark options] -r IN -X flowsplit:out=DIR[,...]
+ *   flowsplit partition -j N [--parts PARTS] [tshark options] -r IN -X flowsplit:out=DIR[,...]
+ *   flowsplit merge PARTS
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <stdio.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "parts_folder.h"
+#include "run_shards.h"
+#include "tshark_args.h"
+
+#define MAX_SHARDS 1024
+
+static const char usage[] =
+    "usage: flowsplit -j N [tshark options] -r IN -X flowsplit:out=DIR[,...]\n"
+    "       flowsplit partition -j N [--parts PARTS] [tshark options] -r IN -X flowsplit:out=DIR[,...]\n"
+    "       flowsplit merge PARTS\n"
+    "Splits IN into one file per stream in DIR on N tshark processes, with the same files and\n"
+    "streams.csv as `tshark -r IN -X flowsplit:out=DIR,...`; see docs/parallel.md.\n";
+
+/* -j N (or -jN) at argv[*i]: the number of shards, 0 when absent or bad. */
+static gboolean
+take_jobs(int argc, char **argv, int *i, guint *n)
+{
+    const char *v;
+    char *end;
+    guint64 value;
+
+    if (strncmp(argv[*i], "-j", 2) != 0)
+        return FALSE;
+    v = argv[*i][2] != '\0' ? argv[*i] + 2 : (*i + 1 < argc ? argv[++*i] : "");
+    value = g_ascii_strtoull(v, &end, 10);
+    *n = (*v != '\0' && *end == '\0' && value >= 1 && value <= MAX_SHARDS) ? (guint)value : 0;
+    return TRUE;
+}
+
+/* The arguments that are not flowsplit's own (-j, --parts): tshark's. */
+static int
+split_arguments(int argc, char **argv, guint *n, const char **parts, GPtrArray *rest)
+{
+    *n = 0;
+    for (int i = 0; i < argc; i++) {
+        if (take_jobs(argc, argv, &i, n)) {
+            if (*n == 0) {
+                fprintf(stderr, "flowsplit: -j takes a number of processes from 1 to %d\n", MAX_SHARDS);
+                return 1;
+            }
+        } else if (parts != NULL && strcmp(argv[i], "--parts") == 0 && i + 1 < argc) {
+            *parts = argv[++i];
+        } else {
+            g_ptr_array_add(rest, argv[i]);
+        }
+    }
+    if (*n == 0) {
+        fprintf(stderr, "flowsplit: no -j N: give the number of tshark processes\n%s", usage);
+        return 1;
+    }
+    return 0;
+}
+
+static int
+split_command(int argc, char **argv, gboolean partition_only)
+{
+    GPtrArray *rest = g_ptr_array_new();
+    const char *parts = NULL;
+    tshark_args a;
+    char *error = NULL;
+    guint n;
+    int status = split_arguments(argc, argv, &n, partition_only ? &parts : NULL, rest);
+
+    if (status != 0) {
+        g_ptr_array_free(rest, TRUE);
+        return status;
+    }
+    if (!tshark_args_parse(&a, (int)rest->len, (char **)rest->pdata, &error)) {
+        fprintf(stderr, "%s\n", error);
+        status = 1;
+    } else if (partition_only) {
+        char *default_parts = g_strdup_printf("%s.parts", a.opts.out_dir);
+        status = parts_partition(&a, n, parts != NULL ? parts : default_parts);
+        g_free(default_parts);
+    } else {
+        status = run_shards(&a, n);
+    }
+    tshark_args_clear(&a);
+    g_free(error);
+    g_ptr_array_free(rest, TRUE);
+    return status;
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+        printf("flowsplit " FLOWSPLIT_VERSION "\n");
+        return 0;
+    }
+    if (argc >= 2 && strcmp(argv[1], "partition") == 0)
+        return split_command(argc - 2, argv + 2, TRUE);
+    if (argc >= 2 && strcmp(argv[1], "merge") == 0) {
+        if (argc != 3) {
+            fprintf(stderr, "flowsplit: merge takes one parts folder\n%s", usage);
+            return 1;
+        }
+        return parts_merge(argv[2]);
+    }
+    return split_command(argc - 1, argv + 1, FALSE);
+}

@@ -85,12 +85,12 @@ remove_output_files(int dir_fd, char **names, const char *path, char **error)
 }
 
 int
-outdir_prepare(const char *path, gboolean replace, char **error)
+outdir_open(const char *path, gboolean *created, char **error)
 {
     struct stat st;
-    char **existing;
     int dir_fd;
 
+    *created = FALSE;
     if (stat(path, &st) == 0) {
         if (!S_ISDIR(st.st_mode)) {
             *error = g_strdup_printf("flowsplit: output folder \"%s\" exists and is not a folder; "
@@ -101,6 +101,8 @@ outdir_prepare(const char *path, gboolean replace, char **error)
         *error = g_strdup_printf("flowsplit: cannot create output folder \"%s\": %s; choose another out=DIR",
                                  path, g_strerror(errno));
         return -1;
+    } else {
+        *created = TRUE;
     }
 
     dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -115,27 +117,38 @@ outdir_prepare(const char *path, gboolean replace, char **error)
         close(dir_fd);
         return -1;
     }
+    return dir_fd;
+}
 
-    existing = list_output_files(dir_fd, error, path);
-    if (existing == NULL) {
+gboolean
+outdir_clear(int dir_fd, const char *path, gboolean replace, gboolean remove, char **error)
+{
+    char **existing = list_output_files(dir_fd, error, path);
+    gboolean ok = TRUE;
+
+    if (existing == NULL)
+        return FALSE;
+    if (existing[0] != NULL && !replace) {
+        *error = g_strdup_printf("flowsplit: output folder \"%s\" already holds a split (%s); "
+                                 "add -X flowsplit:replace=yes to overwrite it, or choose another out=DIR",
+                                 path, existing[0]);
+        ok = FALSE;
+    } else if (existing[0] != NULL && remove) {
+        ok = remove_output_files(dir_fd, existing, path, error);
+    }
+    g_strfreev(existing);
+    return ok;
+}
+
+int
+outdir_prepare(const char *path, gboolean replace, char **error)
+{
+    gboolean created;
+    int dir_fd = outdir_open(path, &created, error);
+
+    if (dir_fd >= 0 && !outdir_clear(dir_fd, path, replace, TRUE, error)) {
         close(dir_fd);
         return -1;
     }
-    if (existing[0] != NULL) {
-        if (!replace) {
-            *error = g_strdup_printf("flowsplit: output folder \"%s\" already holds a split (%s); "
-                                     "add -X flowsplit:replace=yes to overwrite it, or choose another out=DIR",
-                                     path, existing[0]);
-            g_strfreev(existing);
-            close(dir_fd);
-            return -1;
-        }
-        if (!remove_output_files(dir_fd, existing, path, error)) {
-            g_strfreev(existing);
-            close(dir_fd);
-            return -1;
-        }
-    }
-    g_strfreev(existing);
     return dir_fd;
 }

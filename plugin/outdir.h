@@ -14,6 +14,14 @@
  * returns -1 and a one-line message in *error (g_free it). */
 int outdir_prepare(const char *path, gboolean replace, char **error);
 
+/* outdir_prepare's two steps, for the flowsplit command, which checks the
+ * folder before its workers start and empties it only when their split is
+ * merged. outdir_open: creates (*created) or checks the folder, returns its
+ * descriptor or -1. outdir_clear: refuses a folder holding a split unless
+ * replace; with remove too, removes that split's files. */
+int outdir_open(const char *path, gboolean *created, char **error);
+gboolean outdir_clear(int dir_fd, const char *path, gboolean replace, gboolean remove, char **error);
+
 /* TRUE for the names flowsplit writes: tcp-NNNNNN..., udp-, dccp-, streams.csv. */
 gboolean outdir_is_output_name(const char *name);
 

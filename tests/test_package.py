@@ -88,11 +88,13 @@ def test_deb_installs_splits_and_uninstalls(system_build, workdir):
     assert re.search(r"(^|, )%s \(" % re.escape(abi_package()), depends), depends
     contents = run(["dpkg-deb", "-c", deb]).stdout
     assert "." + so in contents.split(), contents
+    assert "./usr/bin/flowsplit" in contents.split(), contents     # the -j command ships with the plugin
 
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     run(["apt-get", "install", "-y", "--no-install-recommends", os.path.abspath(deb)], env=env)
     try:
         assert os.path.isfile(so)
+        assert run(["/usr/bin/flowsplit", "--version"]).stdout.startswith("flowsplit ")
         for as_nobody in (False, True):
             rows = listed_plugins(as_nobody)
             assert rows and rows[0][-1] == so, rows

@@ -1,0 +1,287 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""flowsplit -j N: one capture split on N tshark processes writes, byte for
+byte, the folder one tshark writes (`diff -r` of the two folders), with the
+same counts in its summary and the same exit status; the steps on their own
+(flowsplit partition, GNU parallel over the jobs, flowsplit merge) too; a
+capture that cannot be partitioned safely is split by one tshark, saying
+why; bad options fail as the plugin fails; a failing or interrupted worker
+fails the run and leaves nothing under the final names.
+
+Every capture (ours and the public ones) takes two (option set, -j) pairs,
+rotated so that across the captures every option set meets every -j; two
+generated captures, large enough that every shard gets many streams, take
+every pair."""
+import filecmp
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import (BUILD, bundled_captures, capture_id, generated_capture, generator, public_captures,
+                      python3, readable, scratch, split, stderr_lines, tshark_command, work_root)
+
+FLOWSPLIT = os.path.join(BUILD, "bin", "flowsplit")
+JOBS = [1, 2, 3, 7]
+OPTION_SETS = [
+    ("pcapng",),
+    ("format=pcap", "proto=all"),
+    ("proto=all", "streams=0-2,5,9-"),
+    ("select=tcp.len > 100 || udp.length > 100", "proto=all"),
+    ("index=no", "max_open=2"),
+    ("format=pcap", "max_open=2", "proto=all", "index=no", "streams=1-"),
+]
+CAPTURES = bundled_captures() + public_captures()
+LARGE_OPTION_SETS = OPTION_SETS[:4]
+LARGE_JOBS = JOBS
+# FLOWSPLIT_PARALLEL_QUICK=1 (the sanitizer pass, the 4.4 and 4.6 chroots):
+# our captures only, and the large ones in two option sets at -j 2 and 7.
+if os.environ.get("FLOWSPLIT_PARALLEL_QUICK"):
+    CAPTURES = bundled_captures()
+    LARGE_OPTION_SETS = OPTION_SETS[:2]
+    LARGE_JOBS = [2, 7]
+
+
+def set_id(opts):
+    return re.sub(r"[^A-Za-z0-9=,.-]+", "_", ",".join(opts))
+
+
+def flowsplit_command(args, prefix=(), extra_env=None):
+    """flowsplit with tshark's arguments, run as tshark_command runs tshark
+    (uid 65534, the build's plugin, the capture's own tshark options)."""
+    cmd, env = tshark_command(args, extra_env=extra_env)
+    i = cmd.index("tshark")
+    cmd[i:i + 1] = [readable(FLOWSPLIT)] + list(prefix)
+    return cmd, env
+
+
+def run_flowsplit(args, prefix=(), timeout=1800, extra_env=None):
+    cmd, env = flowsplit_command(args, prefix, extra_env=extra_env)
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, errors="replace")
+
+
+def split_args(capture, out, opts):
+    args = ["-r", capture, "-q", "-X", "flowsplit:out=" + out]
+    for o in opts:
+        if o != "pcapng":
+            args += ["-X", "flowsplit:" + o]
+    return args
+
+
+def counts(proc):
+    """streams, frames, files of the summary line."""
+    lines = [l for l in stderr_lines(proc) if l.startswith("flowsplit: ") and " frames written to " in l]
+    assert len(lines) == 1, proc.stderr
+    m = re.search(r"(\d+) streams, (\d+) frames written to (\d+) files", lines[0])
+    return m.groups()
+
+
+def same_folders(a, b):
+    """diff -r: the same names, and every file the same bytes."""
+    names_a, names_b = sorted(os.listdir(a)), sorted(os.listdir(b))
+    assert names_a == names_b, "names differ: only in the single split %s, only in -j %s" % (
+        sorted(set(names_a) - set(names_b))[:5], sorted(set(names_b) - set(names_a))[:5])
+    match, mismatch, errors = filecmp.cmpfiles(a, b, names_a, shallow=False)
+    assert not mismatch and not errors, "files differ: %s" % (mismatch + errors)[:5]
+
+
+def check_parallel(capture, opts, jobs, tag):
+    work = scratch(tag)
+    single, multi = os.path.join(work, "single"), os.path.join(work, "multi")
+    ref = split(capture, single, *[o for o in opts if o != "pcapng"])
+    proc = run_flowsplit(split_args(capture, multi, opts), prefix=("-j", str(jobs)))
+    assert proc.returncode == ref.returncode, proc.stderr
+    if ref.returncode != 0 and not os.path.isdir(single):
+        assert not os.path.isdir(multi) or not os.listdir(multi)
+        return proc
+    same_folders(single, multi)
+    if any(l.startswith("flowsplit: ") and " frames written to " in l for l in stderr_lines(ref)):
+        assert counts(proc) == counts(ref), (proc.stderr, ref.stderr)
+    return proc
+
+
+def rotation():
+    cases = []
+    for i, c in enumerate(CAPTURES):
+        for k in (0, 3):
+            opts = OPTION_SETS[(i + k) % len(OPTION_SETS)]
+            jobs = JOBS[(i + k + i // len(OPTION_SETS)) % len(JOBS)]
+            cases.append(pytest.param(c, opts, jobs, id="%s-j%d-%s" % (capture_id(c), jobs, set_id(opts))))
+    return cases
+
+
+@pytest.mark.parametrize("capture,opts,jobs", rotation())
+def test_same_folder_as_one_tshark(capture, opts, jobs):
+    check_parallel(capture, opts, jobs, "par-%s-j%d-%s" % (capture_id(capture), jobs, set_id(opts)))
+
+
+def hard_capture():
+    """captures/generate.py hard: the bundled hard cases 40 times over."""
+    folder = os.path.join(BUILD, "test-captures")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "hard-40.pcap")
+    if not os.path.exists(path):
+        tmp = "%s.%d.tmp" % (path, os.getpid())
+        subprocess.run([python3(), generator(), "hard", tmp, "--copies", "40"], check=True)
+        os.rename(tmp, path)
+        os.chmod(path, 0o644)
+    return path
+
+
+def large_captures():
+    return [("hard", hard_capture), ("scale", lambda: generated_capture("par-scale-3000.pcap", "--streams", "3000",
+                                                                       "--concurrent", "400"))]
+
+
+@pytest.mark.parametrize("jobs", LARGE_JOBS)
+@pytest.mark.parametrize("opts", LARGE_OPTION_SETS, ids=set_id)
+@pytest.mark.parametrize("name,make", large_captures(), ids=[n for n, _ in large_captures()])
+def test_large_captures(name, make, opts, jobs):
+    proc = check_parallel(make(), opts, jobs, "par-%s-j%d-%s" % (name, jobs, set_id(opts)))
+    assert "one tshark" not in proc.stderr, "the generated captures partition: " + proc.stderr
+
+
+def unknown_ethertype_capture(path):
+    """A capture whose one odd frame (an ethertype nobody decodes as IP here)
+    the partitioner cannot prove free of streams."""
+    import struct
+    src = hard_capture()
+    with open(src, "rb") as f:
+        head = f.read(24)
+        body = f.read()
+    eth = b"\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02\x88\xb5" + b"\x00" * 46
+    rec = struct.pack("<IIII", 1700000000, 0, len(eth), len(eth)) + eth
+    with open(path, "wb") as f:
+        f.write(head + rec + body)
+    os.chmod(path, 0o644)
+    return path
+
+
+def test_unsafe_capture_falls_back_to_one_tshark():
+    work = scratch("par-unsafe")
+    cap = unknown_ethertype_capture(os.path.join(work, "odd.pcap"))
+    proc = check_parallel(cap, ("proto=all",), 3, "par-unsafe-run")
+    lines = [l for l in stderr_lines(proc) if "one tshark" in l]
+    assert len(lines) == 1 and "frame 1" in lines[0], proc.stderr
+
+
+@pytest.mark.parametrize("opt", ["proto=icmp", "max_open=0", "bogus=1", "select=tcp.port ==", "format=pcapx"])
+def test_bad_options_fail_as_the_plugin_does(opt):
+    work = scratch("par-bad-" + set_id([opt]))
+    cap = bundled_captures()[0]
+    ref = split(cap, os.path.join(work, "single"), opt)
+    proc = run_flowsplit(split_args(cap, os.path.join(work, "multi"), (opt,)), prefix=("-j", "2"))
+    assert ref.returncode == 1 and proc.returncode == 1, (ref.stderr, proc.stderr)
+    want = [l for l in stderr_lines(ref) if l.startswith("flowsplit:") or "tshark:" in l][-1]
+    assert want in stderr_lines(proc), (want, proc.stderr)
+    assert not os.path.exists(os.path.join(work, "multi")), "the folder is not touched"
+
+
+@pytest.mark.parametrize("args,word", [(["-w", "x.pcap"], "-w"), (["-Y", "tcp"], "-Y"), (["-2"], "-2"),
+                                       (["-i", "eth0"], "-i")])
+def test_options_a_split_cannot_honour_are_refused(args, word):
+    work = scratch("par-refused")
+    proc = run_flowsplit(split_args(bundled_captures()[0], os.path.join(work, "out"), ()) + args, prefix=("-j", "2"))
+    assert proc.returncode == 1
+    lines = stderr_lines(proc)
+    assert len(lines) == 1 and word in lines[0], proc.stderr
+
+
+def test_gnu_parallel_recipe():
+    """README's recipe for other machines, run here: partition, GNU parallel
+    over the jobs, merge; the folder one tshark writes."""
+    if shutil.which("parallel") is None:
+        pytest.skip("GNU parallel is not installed (cmake/install-deps.sh installs it)")
+    cap = hard_capture()
+    work = scratch("par-recipe")
+    single, multi, parts = (os.path.join(work, n) for n in ("single", "multi", "parts"))
+    ref = split(cap, single, "proto=all")
+    p = run_flowsplit(split_args(cap, multi, ("proto=all",)), prefix=("partition", "-j", "3", "--parts", parts))
+    assert p.returncode == 0, p.stderr
+    cmd, env = tshark_command([])
+    i = cmd.index("tshark")
+    cmd[i:] = ["parallel", "--will-cite", "--halt", "now,fail=1", "-j", "2"]
+    with open(os.path.join(parts, "jobs")) as jobs:
+        par = subprocess.run(cmd, env=env, stdin=jobs, capture_output=True, text=True)
+    assert par.returncode == 0, par.stderr
+    m = run_flowsplit([], prefix=("merge", parts))
+    assert m.returncode == 0, m.stderr
+    same_folders(single, multi)
+    assert counts(m) == counts(ref)
+    assert not os.path.exists(parts), "the merge removes the parts"
+
+
+def test_failing_worker_fails_the_run():
+    """A write that fails in a worker: its message, exit 2, and nothing under
+    the final names (the output folder as it was)."""
+    shim = os.path.join(BUILD, "tests", "faultinject.so")
+    if not os.path.exists(shim):
+        pytest.skip("faultinject.so is not built")
+    work = scratch("par-fault")
+    out = os.path.join(work, "out")
+    os.makedirs(out)
+    os.chmod(out, 0o777)
+    env = {"LD_PRELOAD": readable(shim), "FLOWSPLIT_FAULT_DIR": out, "FLOWSPLIT_FAULT_AT": "3",
+           "FLOWSPLIT_FAULT_ERRNO": "ENOSPC"}
+    proc = run_flowsplit(split_args(hard_capture(), out, ()), prefix=("-j", "2"), extra_env=env)
+    assert proc.returncode == 2, proc.stderr
+    assert any("No space left on device" in l for l in stderr_lines(proc)), proc.stderr
+    assert os.listdir(out) == [], os.listdir(out)
+
+
+def test_interrupt_stops_every_worker():
+    """SIGINT to flowsplit alone (as a scheduler would send it): every worker
+    stops, exit 2, and the output folder holds nothing."""
+    cap = generated_capture("par-scale-3000.pcap", "--streams", "3000", "--concurrent", "400")
+    work = scratch("par-interrupt")
+    out = os.path.join(work, "out")
+    cmd, env = flowsplit_command(split_args(cap, out, ("proto=all",)), prefix=("-j", "2"))
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(1.5)
+    pids = children_of(proc.pid)
+    os.kill(flowsplit_pid(proc.pid), signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2, err
+    for pid in pids:
+        assert not os.path.exists("/proc/%d" % pid) or zombie(pid), "worker %d still runs" % pid
+    assert not os.path.exists(out) or os.listdir(out) == [], os.listdir(out)
+
+
+def children_of(pid):
+    """Every process under pid."""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open("/proc/%d/task/%d/children" % (p, p)) as f:
+                kids = [int(x) for x in f.read().split()]
+        except OSError:
+            kids = []
+        found += kids
+        todo += kids
+    return found
+
+
+def flowsplit_pid(pid):
+    """The flowsplit process (setpriv execs it in place, so it is pid)."""
+    return pid
+
+
+def zombie(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ")[1].startswith("Z")
+    except OSError:
+        return True
+
+
+@pytest.mark.parametrize("select", ["frame.number <= 60", "tcp.stream in {1 3}", "frame.time_relative < 0.05"])
+def test_select_on_whole_capture_fields_takes_one_tshark(select):
+    """A select= filter on a field a shard cannot know (a frame's place in
+    the whole capture, a stream number) is split by one tshark, saying so."""
+    proc = check_parallel(hard_capture(), ("select=" + select,), 2, "par-select-" + set_id([select]))
+    lines = [l for l in stderr_lines(proc) if "one tshark" in l]
+    assert len(lines) == 1 and select.split()[0] in lines[0], proc.stderr
