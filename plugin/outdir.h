@@ -14,7 +14,8 @@
  * returns -1 and a one-line message in *error (g_free it). */
 int outdir_prepare(const char *path, gboolean replace, char **error);
 
-/* TRUE for the names flowsplit writes: tcp-NNNNNN..., udp-, dccp-, streams.csv. */
+/* TRUE for the names flowsplit writes: tcp-NNNNNN..., udp-, dccp-, streams.csv,
+ * shard-streams.csv (and the lists' temporary files). */
 gboolean outdir_is_output_name(const char *name);
 
 #endif /* FLOWSPLIT_OUTDIR_H */
