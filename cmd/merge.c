@@ -1,18 +1,17 @@
 /* merge.c
  * The shards' splits made into the one split a single tshark writes
- * (merge.h). Each shard's list (shard-streams.csv, a row for every stream
- * its split saw) is read whole, and its frame numbers are turned into the
- * input's with the shard's frame map. Before anything is moved the lists
- * are checked against what the global numbering rests on: in each shard a
- * transport's stream numbers are 0..n-1 with none missing, in the order of
- * their first frames, and no conversation (transport and both endpoints)
- * is in two shards; a failed check is MERGE_UNSAFE and leaves everything
- * as it was. Then a transport's global numbers are its streams' ranks by
- * input first frame, streams= picks among them, the kept streams' files
- * are renamed into the output folder under their global names (never over
- * a name, never through a link; a copy when the shards are on another file
- * system), and streams.csv is written with global stream and frame numbers
- * as the plugin writes it: temporary file, synced, renamed.
+ * (merge.h). Each shard's list is read (merge_list.c), its frame numbers
+ * turned into the input's. Before anything is moved the lists are checked
+ * against what the global numbering rests on: in each shard a transport's
+ * stream numbers are 0..n-1 with none missing, in the order of their first
+ * frames, and no conversation (transport and both endpoints) is in two
+ * shards; a failed check is MERGE_UNSAFE and leaves everything as it was.
+ * Then a transport's global numbers are its streams' ranks by input first
+ * frame, streams= picks among them, the kept streams' files are renamed
+ * into the output folder under their global names (never over a name,
+ * never through a link; a copy when the shards are on another file
+ * system), and streams.csv is written with global stream and frame
+ * numbers as the plugin writes it: temporary file, synced, renamed.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -22,53 +21,20 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "merge_list.h"
 #include "outdir.h"
 #include "stream_index.h"
 #include "stream_list.h"
 #include "write_all.h"
 
-/* The columns the merge reads or rewrites; every other one is copied. */
-enum { COL_STREAM, COL_FILE, COL_FIRST, COL_LAST, COL_PROTO, COL_ADDR_A, COL_PORT_A, COL_ADDR_B, COL_PORT_B,
-       COL_SELECTED, COL_WRITTEN, COL_COUNT };
-
-static const char *const col_names[COL_COUNT] = {
-    "stream", "file", "first_frame", "last_frame", "proto", "addr_a", "port_a", "addr_b", "port_b",
-    "selected", "written"
-};
-
 /* A copied file is written under this suffix and renamed when whole. */
 #define MERGE_COPY_SUFFIX ".merge-tmp"
-
-typedef struct {
-    const char *fields;     /* the row's fields, each NUL-terminated, one after the other */
-    guint shard;
-    guint32 local;          /* the shard's stream number */
-    guint32 global;         /* the whole capture's */
-    guint64 first, last;    /* input frame numbers */
-    guint64 written;
-    gboolean selected;
-    gboolean kept;          /* in the merged split */
-    char *new_name;         /* kept with a file: its name in the output folder */
-} shard_row;
-
-typedef struct {
-    const char *dir;
-    const char *map_path;
-    int dir_fd;
-    char *text;             /* the list, its separators turned into NULs */
-    char *header;           /* the header line as read (without CRLF) */
-    guint n_columns;
-    int col[COL_COUNT];
-    GMappedFile *map;
-    guint64 map_frames;
-    GArray *rows[FS_TRANSPORT_COUNT];
-} merge_shard;
 
 typedef struct {
     guint n;
@@ -95,205 +61,19 @@ fail(merger *m, merge_result r, const char *fmt, ...)
     return r;
 }
 
-/* ---- Reading a shard's list and its frame map ---- */
-
-/* The whole file `name` in dir_fd, never through a link. NULL with errno. */
-static char *
-read_whole(int dir_fd, const char *name, gsize *len)
-{
-    int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    GByteArray *buf;
-    guint8 chunk[65536];
-    ssize_t got;
-
-    if (fd < 0)
-        return NULL;
-    buf = g_byte_array_new();
-    while ((got = read(fd, chunk, sizeof chunk)) != 0) {
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            int err = errno;
-            close(fd);
-            g_byte_array_free(buf, TRUE);
-            errno = err;
-            return NULL;
-        }
-        g_byte_array_append(buf, chunk, (guint)got);
-    }
-    close(fd);
-    *len = buf->len;
-    g_byte_array_append(buf, (const guint8 *)"", 1);
-    return (char *)g_byte_array_free(buf, FALSE);
-}
-
-/* Splits line into its fields in place (commas become NULs); their count. */
-static guint
-split_fields(char *line)
-{
-    guint n = 1;
-
-    for (char *c = line; *c != '\0'; c++) {
-        if (*c == ',') {
-            *c = '\0';
-            n++;
-        }
-    }
-    return n;
-}
-
-static const char *
-field_at(const char *fields, int i)
-{
-    for (; i > 0; i--)
-        fields += strlen(fields) + 1;
-    return fields;
-}
-
-static gboolean
-parse_number(const char *text, guint64 max, guint64 *out)
-{
-    char *end;
-
-    if (!g_ascii_isdigit(text[0]))
-        return FALSE;
-    errno = 0;
-    *out = g_ascii_strtoull(text, &end, 10);
-    return errno == 0 && *end == '\0' && *out <= max;
-}
-
-static gboolean
-map_frame(const merge_shard *sh, guint64 local, guint64 *input)
-{
-    guint64 le;
-
-    if (local == 0 || local > sh->map_frames)
-        return FALSE;
-    memcpy(&le, g_mapped_file_get_contents(sh->map) + (local - 1) * 8, 8);
-    *input = GUINT64_FROM_LE(le);
-    return TRUE;
-}
-
+/* Every shard's list; all with the same columns. */
 static merge_result
-read_header(merger *m, merge_shard *sh, char *line)
+read_shards(merger *m)
 {
-    sh->header = g_strdup(line);
-    sh->n_columns = split_fields(line);
-    for (int c = 0; c < COL_COUNT; c++) {
-        sh->col[c] = -1;
-        for (guint i = 0; i < sh->n_columns; i++) {
-            if (strcmp(field_at(line, (int)i), col_names[c]) == 0)
-                sh->col[c] = (int)i;
-        }
-        if (sh->col[c] < 0)
-            return fail(m, MERGE_FAILED, "flowsplit: \"%s/" MERGE_SHARD_LIST "\" has no %s column; "
-                        "was the shard split with shard=yes by this flowsplit's plugin?", sh->dir, col_names[c]);
-    }
-    if (m->shards[0].header != NULL && strcmp(sh->header, m->shards[0].header) != 0)
-        return fail(m, MERGE_FAILED, "flowsplit: \"%s/" MERGE_SHARD_LIST "\" has other columns than \"%s/"
-                    MERGE_SHARD_LIST "\"; split every shard with the same plugin", sh->dir, m->shards[0].dir);
-    return MERGE_OK;
-}
+    for (guint k = 0; k < m->n; k++) {
+        merge_result r = merge_shard_read(&m->shards[k], &m->error);
 
-static gboolean
-transport_of(const char *name, fs_transport *t)
-{
-    for (int i = 0; i < FS_TRANSPORT_COUNT; i++) {
-        if (strcmp(name, options_transport_name(i)) == 0) {
-            *t = i;
-            return TRUE;
-        }
-    }
-    return FALSE;
-}
-
-/* One row; line is its text, split into fields. */
-static merge_result
-read_row(merger *m, guint k, char *line, guint line_no)
-{
-    merge_shard *sh = &m->shards[k];
-    shard_row row = { .fields = line, .shard = k };
-    guint64 stream, first, last, selected;
-    fs_transport t;
-
-    if (strchr(line, '"') != NULL || split_fields(line) != sh->n_columns)
-        return fail(m, MERGE_FAILED, "flowsplit: \"%s/" MERGE_SHARD_LIST "\" line %u is not a row of %u fields",
-                    sh->dir, line_no, sh->n_columns);
-    if (!transport_of(field_at(line, sh->col[COL_PROTO]), &t)
-        || !parse_number(field_at(line, sh->col[COL_STREAM]), G_MAXUINT32, &stream)
-        || !parse_number(field_at(line, sh->col[COL_FIRST]), G_MAXUINT64, &first)
-        || !parse_number(field_at(line, sh->col[COL_LAST]), G_MAXUINT64, &last)
-        || !parse_number(field_at(line, sh->col[COL_SELECTED]), 1, &selected)
-        || !parse_number(field_at(line, sh->col[COL_WRITTEN]), G_MAXUINT64, &row.written))
-        return fail(m, MERGE_FAILED, "flowsplit: \"%s/" MERGE_SHARD_LIST "\" line %u: a bad proto, stream, "
-                    "frame, selected or written value", sh->dir, line_no);
-    if (!map_frame(sh, first, &row.first) || !map_frame(sh, last, &row.last))
-        return fail(m, MERGE_FAILED, "flowsplit: \"%s/" MERGE_SHARD_LIST "\" line %u: frame %" G_GUINT64_FORMAT
-                    " is not in the frame map \"%s\" (%" G_GUINT64_FORMAT " frames); is it this shard's map?",
-                    sh->dir, line_no, row.first == 0 ? first : last, sh->map_path, sh->map_frames);
-    row.local = (guint32)stream;
-    row.selected = selected == 1;
-    g_array_append_val(sh->rows[t], row);
-    return MERGE_OK;
-}
-
-static merge_result
-open_map(merger *m, merge_shard *sh)
-{
-    GError *gerr = NULL;
-    gsize len;
-
-    sh->map = g_mapped_file_new(sh->map_path, FALSE, &gerr);
-    if (sh->map == NULL) {
-        merge_result r = fail(m, MERGE_FAILED, "flowsplit: cannot read frame map \"%s\": %s", sh->map_path,
-                              gerr->message);
-        g_error_free(gerr);
-        return r;
-    }
-    len = g_mapped_file_get_length(sh->map);
-    if (len % 8 != 0)
-        return fail(m, MERGE_FAILED, "flowsplit: frame map \"%s\" is %" G_GSIZE_FORMAT " bytes, not a whole "
-                    "number of 8-byte frame numbers; it was cut short", sh->map_path, len);
-    sh->map_frames = len / 8;
-    return MERGE_OK;
-}
-
-/* Shard k's folder, frame map and list. */
-static merge_result
-read_shard(merger *m, guint k)
-{
-    merge_shard *sh = &m->shards[k];
-    merge_result r;
-    gsize len = 0;
-    char *line;
-    guint line_no = 1;
-
-    sh->dir_fd = open(sh->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (sh->dir_fd < 0)
-        return fail(m, MERGE_FAILED, "flowsplit: cannot open shard folder \"%s\": %s", sh->dir, g_strerror(errno));
-    if ((r = open_map(m, sh)) != MERGE_OK)
-        return r;
-    sh->text = read_whole(sh->dir_fd, MERGE_SHARD_LIST, &len);
-    if (sh->text == NULL)
-        return fail(m, MERGE_FAILED, "flowsplit: cannot read \"%s/" MERGE_SHARD_LIST "\": %s; did the shard's "
-                    "split run with shard=yes and finish?", sh->dir, g_strerror(errno));
-    if (len < 2 || sh->text[len - 2] != '\r' || sh->text[len - 1] != '\n' || strlen(sh->text) != len)
-        return fail(m, MERGE_FAILED, "flowsplit: \"%s/" MERGE_SHARD_LIST "\" does not end with a whole line",
-                    sh->dir);
-    sh->text[len - 2] = '\0';
-    line = sh->text;
-    while (line != NULL) {
-        char *next = strstr(line, "\r\n");
-
-        if (next != NULL) {
-            *next = '\0';
-            next += 2;
-        }
-        r = line_no == 1 ? read_header(m, sh, line) : read_row(m, k, line, line_no);
         if (r != MERGE_OK)
             return r;
-        line = next;
-        line_no++;
+        if (strcmp(m->shards[k].header, m->shards[0].header) != 0)
+            return fail(m, MERGE_FAILED, "flowsplit: \"%s/" MERGE_SHARD_LIST "\" has other columns than \"%s/"
+                        MERGE_SHARD_LIST "\"; split every shard with the same plugin", m->shards[k].dir,
+                        m->shards[0].dir);
     }
     return MERGE_OK;
 }
@@ -324,17 +104,40 @@ check_numbers(merger *m, guint k, fs_transport t)
     return MERGE_OK;
 }
 
+static const char *
+column(const merger *m, const shard_row *r, int c)
+{
+    return merge_field_at(r->fields, m->shards[r->shard].col[c]);
+}
+
 /* transport, then both endpoints in a fixed order: one key per conversation. */
 static char *
-conversation_key(const merge_shard *sh, fs_transport t, const shard_row *r)
+conversation_key(const merger *m, fs_transport t, const shard_row *r)
 {
-    char *a = g_strdup_printf("%s|%s", field_at(r->fields, sh->col[COL_ADDR_A]), field_at(r->fields, sh->col[COL_PORT_A]));
-    char *b = g_strdup_printf("%s|%s", field_at(r->fields, sh->col[COL_ADDR_B]), field_at(r->fields, sh->col[COL_PORT_B]));
+    char *a = g_strdup_printf("%s|%s", column(m, r, COL_ADDR_A), column(m, r, COL_PORT_A));
+    char *b = g_strdup_printf("%s|%s", column(m, r, COL_ADDR_B), column(m, r, COL_PORT_B));
     char *key = strcmp(a, b) <= 0 ? g_strdup_printf("%d|%s|%s", t, a, b) : g_strdup_printf("%d|%s|%s", t, b, a);
 
     g_free(a);
     g_free(b);
     return key;
+}
+
+/* seen: conversation key -> its shard + 1. */
+static merge_result
+note_conversation(merger *m, GHashTable *seen, fs_transport t, const shard_row *r)
+{
+    char *key = conversation_key(m, t, r);
+    guint other = GPOINTER_TO_UINT(g_hash_table_lookup(seen, key));
+
+    if (other != 0 && other - 1 != r->shard) {
+        g_free(key);
+        return fail(m, MERGE_UNSAFE, "flowsplit: the %s conversation %s port %s - %s port %s is in shards %u and %u",
+                    options_transport_name(t), column(m, r, COL_ADDR_A), column(m, r, COL_PORT_A),
+                    column(m, r, COL_ADDR_B), column(m, r, COL_PORT_B), other - 1, r->shard);
+    }
+    g_hash_table_replace(seen, key, GUINT_TO_POINTER(r->shard + 1));
+    return MERGE_OK;
 }
 
 /* No conversation in two shards: one tshark would have given its frames
@@ -343,32 +146,18 @@ static merge_result
 check_conversations(merger *m)
 {
     GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    merge_result result = MERGE_OK;
+    merge_result r = MERGE_OK;
 
-    for (guint k = 0; k < m->n && result == MERGE_OK; k++) {
-        for (int t = 0; t < FS_TRANSPORT_COUNT && result == MERGE_OK; t++) {
+    for (guint k = 0; k < m->n && r == MERGE_OK; k++) {
+        for (int t = 0; t < FS_TRANSPORT_COUNT && r == MERGE_OK; t++) {
             GArray *rows = m->shards[k].rows[t];
 
-            for (guint i = 0; i < rows->len && result == MERGE_OK; i++) {
-                const shard_row *r = &g_array_index(rows, shard_row, i);
-                char *key = conversation_key(&m->shards[k], t, r);
-                gpointer other = g_hash_table_lookup(seen, key);
-
-                if (other != NULL && GPOINTER_TO_UINT(other) - 1 != k) {
-                    result = fail(m, MERGE_UNSAFE, "flowsplit: the %s conversation %s:%s - %s:%s is in shards %u "
-                                  "and %u", options_transport_name(t), field_at(r->fields, m->shards[k].col[COL_ADDR_A]),
-                                  field_at(r->fields, m->shards[k].col[COL_PORT_A]),
-                                  field_at(r->fields, m->shards[k].col[COL_ADDR_B]),
-                                  field_at(r->fields, m->shards[k].col[COL_PORT_B]), GPOINTER_TO_UINT(other) - 1, k);
-                    g_free(key);
-                } else {
-                    g_hash_table_replace(seen, key, GUINT_TO_POINTER(k + 1));
-                }
-            }
+            for (guint i = 0; i < rows->len && r == MERGE_OK; i++)
+                r = note_conversation(m, seen, t, &g_array_index(rows, shard_row, i));
         }
     }
     g_hash_table_destroy(seen);
-    return result;
+    return r;
 }
 
 /* ---- Global numbers, the streams kept, their names ---- */
@@ -419,8 +208,7 @@ number_streams(merger *m, const stream_list *list)
         g_ptr_array_sort(order, by_first_frame);
         for (guint g = 0; g < order->len; g++) {
             shard_row *r = g_ptr_array_index(order, g);
-            const merge_shard *sh = &m->shards[r->shard];
-            const char *file = field_at(r->fields, sh->col[COL_FILE]);
+            const char *file = column(m, r, COL_FILE);
 
             r->global = g;
             r->kept = r->selected && (list == NULL || stream_list_contains(list, g));
@@ -429,7 +217,7 @@ number_streams(merger *m, const stream_list *list)
             r->new_name = global_name(t, g, file);
             if (r->new_name == NULL)
                 return fail(m, MERGE_FAILED, "flowsplit: \"%s/" MERGE_SHARD_LIST "\" names the file \"%s\", which "
-                            "is not a %s stream's", sh->dir, file, options_transport_name(t));
+                            "is not a %s stream's", m->shards[r->shard].dir, file, options_transport_name(t));
         }
     }
     return MERGE_OK;
@@ -554,7 +342,7 @@ static merge_result
 move_file(merger *m, const shard_row *r, merge_counts *counts)
 {
     const merge_shard *sh = &m->shards[r->shard];
-    const char *file = field_at(r->fields, sh->col[COL_FILE]);
+    const char *file = merge_field_at(r->fields, sh->col[COL_FILE]);
     struct stat st;
 
     if (fstatat(sh->dir_fd, file, &st, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -633,11 +421,8 @@ write_index_rows(merger *m, int fd)
 {
     GString *buf = g_string_sized_new(1 << 16);
     gboolean ok = TRUE;
-    char *header = g_strdup(m->shards[0].header);
 
-    split_fields(header);
-    format_row(buf, &m->shards[0], header, NULL);
-    g_free(header);
+    format_row(buf, &m->shards[0], m->shards[0].header_fields, NULL);
     for (int t = 0; t < FS_TRANSPORT_COUNT && ok; t++) {
         for (guint g = 0; g < m->order[t]->len && ok; g++) {
             const shard_row *r = g_ptr_array_index(m->order[t], g);
@@ -697,8 +482,7 @@ merge_run(merger *m, merge_counts *counts)
     stream_list *list = NULL;
     merge_result r = MERGE_OK;
 
-    for (guint k = 0; k < m->n && r == MERGE_OK; k++)
-        r = read_shard(m, k);
+    r = read_shards(m);
     for (guint k = 0; k < m->n && r == MERGE_OK; k++) {
         for (int t = 0; t < FS_TRANSPORT_COUNT && r == MERGE_OK; t++)
             r = check_numbers(m, k, t);
@@ -730,22 +514,8 @@ merge_run(merger *m, merge_counts *counts)
 static void
 merger_clear(merger *m)
 {
-    for (guint k = 0; k < m->n; k++) {
-        merge_shard *sh = &m->shards[k];
-
-        for (int t = 0; t < FS_TRANSPORT_COUNT; t++) {
-            for (guint i = 0; sh->rows[t] != NULL && i < sh->rows[t]->len; i++)
-                g_free(g_array_index(sh->rows[t], shard_row, i).new_name);
-            if (sh->rows[t] != NULL)
-                g_array_free(sh->rows[t], TRUE);
-        }
-        if (sh->map != NULL)
-            g_mapped_file_unref(sh->map);
-        if (sh->dir_fd >= 0)
-            close(sh->dir_fd);
-        g_free(sh->text);
-        g_free(sh->header);
-    }
+    for (guint k = 0; k < m->n; k++)
+        merge_shard_clear(&m->shards[k]);
     for (int t = 0; t < FS_TRANSPORT_COUNT; t++) {
         if (m->order[t] != NULL)
             g_ptr_array_free(m->order[t], TRUE);
@@ -768,13 +538,8 @@ merge_shards(guint n, const char *const *shard_dirs, const char *const *map_path
         return MERGE_FAILED;
     }
     m.shards = g_new0(merge_shard, n);
-    for (guint k = 0; k < n; k++) {
-        m.shards[k].dir = shard_dirs[k];
-        m.shards[k].map_path = map_paths[k];
-        m.shards[k].dir_fd = -1;
-        for (int t = 0; t < FS_TRANSPORT_COUNT; t++)
-            m.shards[k].rows[t] = g_array_new(FALSE, TRUE, sizeof(shard_row));
-    }
+    for (guint k = 0; k < n; k++)
+        merge_shard_init(&m.shards[k], k, shard_dirs[k], map_paths[k]);
     r = merge_run(&m, counts);
     merger_clear(&m);
     if (r != MERGE_OK)

@@ -108,7 +108,8 @@ intake_drop_unmatched(split_session *s)
 gboolean
 intake_index_rewrite(split_session *s, gint64 now)
 {
-    if (!s->opts.index || s->opts.shard || s->frames_seen == s->index_frames || now - s->index_at < INTAKE_INDEX_EVERY_USEC)
+    if (!s->opts.index || s->opts.shard || s->frames_seen == s->index_frames
+        || now - s->index_at < INTAKE_INDEX_EVERY_USEC)
         return TRUE;
     if (s->fq != NULL && frame_queue_holds(s->fq))
         return TRUE;

@@ -204,7 +204,8 @@ def test_merge_refuses_a_cut_conversation(workdir):
     os.mkdir(out)
     proc = merge(out, shard_dirs, ["proto=all"])
     assert proc.returncode == 3, proc.stderr
-    assert re.fullmatch(r"flowsplit: the tcp conversation \S+ - \S+ is in shards 0 and 1\n", proc.stderr), proc.stderr
+    assert re.fullmatch(r"flowsplit: the tcp conversation \S+ port \d+ - \S+ port \d+ is in shards 0 and 1\n",
+                        proc.stderr), proc.stderr
     assert os.listdir(out) == []
     assert [sorted(os.listdir(d)) for d, _ in shard_dirs] == before
 
