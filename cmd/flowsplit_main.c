@@ -7,6 +7,12 @@
  *   flowsplit -j N [tshark options] -r IN -X flowsplit:out=DIR[,...]
  *   flowsplit partition -j N [--parts PARTS] [tshark options] -r IN -X flowsplit:out=DIR[,...]
  *   flowsplit merge PARTS
+ *   flowsplit merge --out DIR --shard SHARDDIR:MAPFILE ... [-X flowsplit:OPTIONS ...]
+ *
+ * The last form merges shards split by other means (each `tshark -r SHARD
+ * -X flowsplit:out=SHARDDIR,shard=yes,...`, MAPFILE the frame map
+ * `flowsplit partition` wrote for it); the tests use it on shards made by
+ * hand.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -15,6 +21,7 @@
 
 #include <glib.h>
 
+#include "merge.h"
 #include "parts_folder.h"
 #include "run_shards.h"
 #include "tshark_args.h"
@@ -25,6 +32,7 @@ static const char usage[] =
     "usage: flowsplit -j N [tshark options] -r IN -X flowsplit:out=DIR[,...]\n"
     "       flowsplit partition -j N [--parts PARTS] [tshark options] -r IN -X flowsplit:out=DIR[,...]\n"
     "       flowsplit merge PARTS\n"
+    "       flowsplit merge --out DIR --shard SHARDDIR:MAPFILE ... [-X flowsplit:OPTIONS ...]\n"
     "Splits IN into one file per stream in DIR on N tshark processes, with the same files and\n"
     "streams.csv as `tshark -r IN -X flowsplit:out=DIR,...`; see docs/parallel.md.\n";
 
@@ -98,6 +106,78 @@ split_command(int argc, char **argv, gboolean partition_only)
     return status;
 }
 
+/* SHARDDIR:MAPFILE, split at the last colon. */
+static gboolean
+add_shard(GPtrArray *dirs, GPtrArray *maps, const char *arg)
+{
+    const char *colon = strrchr(arg, ':');
+
+    if (colon == NULL || colon == arg || colon[1] == '\0')
+        return FALSE;
+    g_ptr_array_add(dirs, g_strndup(arg, (gsize)(colon - arg)));
+    g_ptr_array_add(maps, g_strdup(colon + 1));
+    return TRUE;
+}
+
+/* The merge's options: --out, --shard, -X flowsplit:... items. */
+static gboolean
+hand_merge_arguments(int argc, char **argv, GPtrArray *dirs, GPtrArray *maps, GPtrArray *items)
+{
+    const char *out = NULL;
+
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+            out = argv[++i];
+        else if (strcmp(argv[i], "--shard") == 0 && i + 1 < argc) {
+            if (!add_shard(dirs, maps, argv[++i]))
+                return FALSE;
+        } else if (strcmp(argv[i], "-X") == 0 && i + 1 < argc && g_str_has_prefix(argv[i + 1], "flowsplit:"))
+            g_ptr_array_add(items, g_strdup(argv[++i] + strlen("flowsplit:")));
+        else
+            return FALSE;
+    }
+    if (out == NULL)
+        return FALSE;
+    g_ptr_array_add(items, g_strconcat("out=", out, NULL));
+    return TRUE;
+}
+
+/* flowsplit merge --out DIR --shard SHARDDIR:MAPFILE ...: exit 0 merged,
+ * 1 bad usage, 2 failed, 3 unsafe (nothing moved). */
+static int
+hand_merge(int argc, char **argv)
+{
+    GPtrArray *dirs = g_ptr_array_new_with_free_func(g_free);
+    GPtrArray *maps = g_ptr_array_new_with_free_func(g_free);
+    GPtrArray *items = g_ptr_array_new_with_free_func(g_free);
+    flowsplit_options opts;
+    merge_counts counts;
+    char *error = NULL;
+    int status = 1;
+
+    if (!hand_merge_arguments(argc, argv, dirs, maps, items))
+        fputs(usage, stderr);
+    else if (!options_parse_strings(&opts, (const char *const *)items->pdata, items->len, &error))
+        fprintf(stderr, "%s\n", error);
+    else {
+        merge_result r = merge_shards(dirs->len, (const char *const *)dirs->pdata,
+                                      (const char *const *)maps->pdata, &opts, &counts, &error);
+
+        if (r == MERGE_OK)
+            fprintf(stderr, "flowsplit: %" G_GUINT64_FORMAT " streams, %" G_GUINT64_FORMAT " frames written to %"
+                    G_GUINT64_FORMAT " files in %s\n", counts.streams, counts.frames, counts.files, opts.out_dir);
+        else
+            fprintf(stderr, "%s\n", error);
+        status = r == MERGE_OK ? 0 : r == MERGE_UNSAFE ? 3 : 2;
+        options_clear(&opts);
+    }
+    g_free(error);
+    g_ptr_array_free(dirs, TRUE);
+    g_ptr_array_free(maps, TRUE);
+    g_ptr_array_free(items, TRUE);
+    return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -112,6 +192,8 @@ main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "partition") == 0)
         return split_command(argc - 2, argv + 2, TRUE);
     if (argc >= 2 && strcmp(argv[1], "merge") == 0) {
+        if (argc >= 3 && argv[2][0] == '-')
+            return hand_merge(argc - 2, argv + 2);
         if (argc != 3) {
             fprintf(stderr, "flowsplit: merge takes one parts folder\n%s", usage);
             return 1;

@@ -182,7 +182,7 @@ intake_finish(split_session *s)
         intake_drop_unmatched(s);
     if (writer_cache_error(s->wc) != NULL)
         s->failed = TRUE;
-    if (!s->failed && s->opts.index && !intake_index_write(s))
+    if (!s->failed && (s->opts.index || s->opts.shard) && !intake_index_write(s))
         s->failed = TRUE;
     intake_show_progress(s, TRUE);
     return !s->failed;

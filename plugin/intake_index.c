@@ -2,6 +2,8 @@
  * The rows of the index (streams.csv) from the stream table: written when
  * the split ends, and again every few seconds while a live capture runs.
  * With select=, the streams no frame of which matched are taken out first.
+ * A shard's split (shard=yes) writes the shard list instead, when it ends:
+ * every stream, those taken out too, for the flowsplit command's merge.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -14,25 +16,48 @@
 
 /* Row `position` of the index: the TCP streams by index, then the UDP
  * ones, then the DCCP ones (fs_transport's order). */
-static gboolean
-index_row(guint32 position, stream_index_row *row, void *user_data)
+static flow_stream *
+stream_at(const split_session *s, guint32 position)
 {
-    split_session *s = user_data;
-    flow_stream *st = NULL;
-
     for (int t = 0; t < FS_TRANSPORT_COUNT; t++) {
-        if (position < s->n_slots[t]) {
-            st = flow_stream_lookup(s, t, position);
-            break;
-        }
+        if (position < s->n_slots[t])
+            return flow_stream_lookup(s, t, position);
         position -= s->n_slots[t];
     }
-    if (st == NULL || !st->selected)
-        return FALSE;
+    return NULL;
+}
+
+static void
+fill_row(const flow_stream *st, stream_index_row *row)
+{
     row->transport = options_transport_name(st->transport);
     row->stream = st->index;
     row->facts = &st->facts;
-    row->file_name = st->file ? stream_file_name_of(st->file) : NULL;
+    row->file_name = st->file != NULL && st->selected ? stream_file_name_of(st->file) : NULL;
+    row->selected = st->selected;
+    row->written = st->file != NULL && st->selected ? stream_file_frames(st->file) : 0;
+}
+
+static gboolean
+index_row(guint32 position, stream_index_row *row, void *user_data)
+{
+    flow_stream *st = stream_at(user_data, position);
+
+    if (st == NULL || !st->selected)
+        return FALSE;
+    fill_row(st, row);
+    return TRUE;
+}
+
+/* The shard list's row: every stream, selected or not. */
+static gboolean
+shard_row(guint32 position, stream_index_row *row, void *user_data)
+{
+    flow_stream *st = stream_at(user_data, position);
+
+    if (st == NULL)
+        return FALSE;
+    fill_row(st, row);
     return TRUE;
 }
 
@@ -49,6 +74,9 @@ index_positions(const split_session *s)
 gboolean
 intake_index_write(split_session *s)
 {
+    if (s->opts.shard)
+        return stream_index_write_kind(s->dir_fd, s->opts.out_dir, STREAM_INDEX_SHARD, index_positions(s),
+                                       shard_row, s, &s->index_error);
     return stream_index_write(s->dir_fd, s->opts.out_dir, index_positions(s), index_row, s, &s->index_error);
 }
 
@@ -73,13 +101,15 @@ intake_drop_unmatched(split_session *s)
 }
 
 /* Live capture: streams.csv anew, every INTAKE_INDEX_EVERY_USEC while
- * frames come in. Every frame it counts is written to its file first, so
+ * frames come in (not a shard's list: its selected column is known at the
+ * end only). Every frame it counts is written to its file first, so
  * the files hold at least what it lists; not while a frame is held behind
  * an IP fragment (counted, not yet written): the next tick tries again. */
 gboolean
 intake_index_rewrite(split_session *s, gint64 now)
 {
-    if (!s->opts.index || s->frames_seen == s->index_frames || now - s->index_at < INTAKE_INDEX_EVERY_USEC)
+    if (!s->opts.index || s->opts.shard || s->frames_seen == s->index_frames
+        || now - s->index_at < INTAKE_INDEX_EVERY_USEC)
         return TRUE;
     if (s->fq != NULL && frame_queue_holds(s->fq))
         return TRUE;

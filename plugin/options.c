@@ -17,7 +17,7 @@
 
 #include "stream_list.h"
 
-#define OPTIONS_VALID_KEYS "out, format, max_open, buffer_mb, replace, index, files, idle, streams, select, proto"
+#define OPTIONS_VALID_KEYS "out, format, max_open, buffer_mb, replace, index, files, idle, streams, select, proto, shard"
 #define OPTIONS_DEFAULT_BUFFER_MB 32
 #define OPTIONS_DEFAULT_IDLE 60
 #define OPTIONS_MAX_IDLE 86400
@@ -158,6 +158,8 @@ parse_one(flowsplit_options *opts, const char *key, const char *value, char **er
         return parse_streams(opts, value, error);
     if (strcmp(key, "proto") == 0)
         return parse_transports(value, &opts->transports, error);
+    if (strcmp(key, "shard") == 0)
+        return parse_yes_no(key, value, &opts->shard, error);
     /* select=: the filter is compiled when the split starts (display
      * filters do not work yet while options are read). */
     if (strcmp(key, "select") == 0)
@@ -229,6 +231,14 @@ options_parse_strings(flowsplit_options *opts, const char *const *items, guint n
     }
     if (opts->given && !opts->index && !opts->files) {
         *error = g_strdup("flowsplit: index=no and files=no leave nothing to write; drop one of them");
+        options_clear(opts);
+        return FALSE;
+    }
+    /* A shard's stream numbers are not the whole capture's: the merge
+     * applies streams= once it has numbered them (cmd/merge.c). */
+    if (opts->shard && opts->streams != NULL) {
+        *error = g_strdup("flowsplit: streams= counts the whole capture's streams; give it to flowsplit merge, "
+                          "not to a shard's split");
         options_clear(opts);
         return FALSE;
     }

@@ -37,6 +37,7 @@ typedef struct {
     char *streams;      /* streams=LIST: only these streams (stream_list.h); NULL: all */
     char *select;       /* select=FILTER: only streams with a frame that matches; NULL: all */
     guint transports;   /* proto=tcp,udp,dccp|all: FS_TRANSPORT_BIT()s; default TCP */
+    gboolean shard;     /* shard=yes|no: for the flowsplit command's workers, see docs/design.md; default no */
 } flowsplit_options;
 
 /* "tcp", "udp", "dccp": the transport's name in proto=, file names and the

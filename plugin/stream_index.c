@@ -24,6 +24,10 @@
  * streams.csv: a reader, a crash or a full disk never meets a partial
  * index under its name, and a live capture can rewrite it as it goes.
  *
+ * A shard's split (shard=yes) writes shard-streams.csv the same way
+ * instead: the same columns and two more at the end, selected and written
+ * (the frame records in the stream's file), a row for every stream.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "stream_index.h"
@@ -43,9 +47,12 @@
 #define TCP_FLAG_RST 0x04
 #define TCP_FLAG_ACK 0x10
 
-static const char index_header[] =
-    "stream,file,addr_a,port_a,addr_b,port_b,frames_ab,bytes_ab,frames_ba,bytes_ba,"
-    "first_frame,last_frame,start,duration,syn,close,tls_sni,tls_alpn,ja3,proto\r\n";
+#define INDEX_COLUMNS \
+    "stream,file,addr_a,port_a,addr_b,port_b,frames_ab,bytes_ab,frames_ba,bytes_ba," \
+    "first_frame,last_frame,start,duration,syn,close,tls_sni,tls_alpn,ja3,proto"
+
+static const char index_header[] = INDEX_COLUMNS "\r\n";
+static const char shard_header[] = INDEX_COLUMNS ",selected,written\r\n";
 
 /* A copy of src whose bytes are in store (16 bytes) when they fit, else
  * allocated; free_address() frees only the latter. The facts must not move
@@ -230,7 +237,7 @@ close_name(guint8 close)
 }
 
 static void
-format_row(GString *line, const stream_index_row *row)
+format_row(GString *line, const stream_index_row *row, stream_index_kind kind)
 {
     const stream_facts *f = row->facts;
     nstime_t duration;
@@ -250,22 +257,24 @@ format_row(GString *line, const stream_index_row *row)
     put_field(line, f->tls_sni, FALSE);
     put_field(line, f->tls_alpn, FALSE);
     put_field(line, f->ja3, FALSE);
-    put_field(line, row->transport, TRUE);
+    put_field(line, row->transport, kind == STREAM_INDEX_PLAIN);
+    if (kind == STREAM_INDEX_SHARD)
+        g_string_append_printf(line, "%d,%" G_GUINT64_FORMAT "\r\n", row->selected ? 1 : 0, row->written);
 }
 
 /* The rows, into the open file fd. FALSE with errno set. */
 static gboolean
-write_rows(int fd, guint32 n_positions, stream_index_row_fn row_at, void *user_data)
+write_rows(int fd, stream_index_kind kind, guint32 n_positions, stream_index_row_fn row_at, void *user_data)
 {
     GString *buf = g_string_sized_new(1 << 16);
     stream_index_row row;
     gboolean ok = TRUE;
 
-    g_string_append(buf, index_header);
+    g_string_append(buf, kind == STREAM_INDEX_SHARD ? shard_header : index_header);
     for (guint32 position = 0; ok && position < n_positions; position++) {
         if (!row_at(position, &row, user_data))
             continue;
-        format_row(buf, &row);
+        format_row(buf, &row, kind);
         if (buf->len >= (1 << 16)) {
             ok = write_all(fd, buf->str, buf->len);
             g_string_truncate(buf, 0);
@@ -280,36 +289,43 @@ gboolean
 stream_index_write(int dir_fd, const char *dir_path, guint32 n_positions, stream_index_row_fn row_at,
                    void *user_data, char **error)
 {
+    return stream_index_write_kind(dir_fd, dir_path, STREAM_INDEX_PLAIN, n_positions, row_at, user_data, error);
+}
+
+gboolean
+stream_index_write_kind(int dir_fd, const char *dir_path, stream_index_kind kind, guint32 n_positions,
+                        stream_index_row_fn row_at, void *user_data, char **error)
+{
+    const char *name = kind == STREAM_INDEX_SHARD ? STREAM_INDEX_SHARD_NAME : STREAM_INDEX_NAME;
+    const char *temp = kind == STREAM_INDEX_SHARD ? STREAM_INDEX_SHARD_TEMP : STREAM_INDEX_TEMP;
     const char *what = "create";
     gboolean ok;
     int fd;
 
     /* A temporary file left by a split that was killed goes first; never
      * followed if it is a link (O_NOFOLLOW, O_EXCL). */
-    if (unlinkat(dir_fd, STREAM_INDEX_TEMP, 0) != 0 && errno != ENOENT) {
-        *error = g_strdup_printf("flowsplit: cannot remove \"%s/" STREAM_INDEX_TEMP "\": %s", dir_path,
-                                 g_strerror(errno));
+    if (unlinkat(dir_fd, temp, 0) != 0 && errno != ENOENT) {
+        *error = g_strdup_printf("flowsplit: cannot remove \"%s/%s\": %s", dir_path, temp, g_strerror(errno));
         return FALSE;
     }
-    fd = openat(dir_fd, STREAM_INDEX_TEMP, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    fd = openat(dir_fd, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
     ok = fd >= 0;
     if (ok) {
         what = "write";
-        ok = write_rows(fd, n_positions, row_at, user_data) && fsync(fd) == 0;
+        ok = write_rows(fd, kind, n_positions, row_at, user_data) && fsync(fd) == 0;
         if (close(fd) != 0)
             ok = FALSE;
     }
     if (ok) {
         what = "rename";
-        ok = renameat(dir_fd, STREAM_INDEX_TEMP, dir_fd, STREAM_INDEX_NAME) == 0;
+        ok = renameat(dir_fd, temp, dir_fd, name) == 0;
     }
     if (!ok) {
         int err = errno;
 
         if (fd >= 0)
-            unlinkat(dir_fd, STREAM_INDEX_TEMP, 0);     /* never a partial index under any name */
-        *error = g_strdup_printf("flowsplit: cannot %s \"%s/" STREAM_INDEX_NAME "\": %s", what, dir_path,
-                                 g_strerror(err));
+            unlinkat(dir_fd, temp, 0);      /* never a partial index under any name */
+        *error = g_strdup_printf("flowsplit: cannot %s \"%s/%s\": %s", what, dir_path, name, g_strerror(err));
     }
     return ok;
 }

@@ -71,6 +71,9 @@ typedef struct {
     guint32 stream;             /* the transport's stream index (tcp.stream, udp.stream, dccp.stream) */
     const stream_facts *facts;
     const char *file_name;      /* NULL with files=no */
+    /* Read only for the shard list (STREAM_INDEX_SHARD): */
+    gboolean selected;          /* the stream is in the split (its file, its row of streams.csv) */
+    guint64 written;            /* frame records written to its file; 0 with none */
 } stream_index_row;
 
 /* Where stream_index_write finds row number `position`. FALSE when that
@@ -82,11 +85,27 @@ typedef gboolean (*stream_index_row_fn)(guint32 position, stream_index_row *row,
 #define STREAM_INDEX_NAME "streams.csv"
 #define STREAM_INDEX_TEMP "streams.csv.tmp"
 
+/* With shard=yes the split writes, instead of streams.csv, the shard list:
+ * the same columns plus selected and written, a row for every stream the
+ * split saw, for the flowsplit command's merge (cmd/merge.h names it
+ * MERGE_SHARD_LIST). */
+#define STREAM_INDEX_SHARD_NAME "shard-streams.csv"
+#define STREAM_INDEX_SHARD_TEMP "shard-streams.csv.tmp"
+
+typedef enum {
+    STREAM_INDEX_PLAIN,     /* streams.csv */
+    STREAM_INDEX_SHARD      /* shard-streams.csv */
+} stream_index_kind;
+
 /* Writes DIR/streams.csv (RFC 4180, UTF-8, header row), one row for each
  * position from 0 to n_positions - 1 that holds one, atomically: written
  * to STREAM_INDEX_TEMP, synced, renamed over any earlier index. FALSE with
  * a one-line message in *error, and no temporary file left. */
 gboolean stream_index_write(int dir_fd, const char *dir_path, guint32 n_positions, stream_index_row_fn row,
                             void *user_data, char **error);
+
+/* The same for either list: kind's name, temporary file and columns. */
+gboolean stream_index_write_kind(int dir_fd, const char *dir_path, stream_index_kind kind, guint32 n_positions,
+                                 stream_index_row_fn row, void *user_data, char **error);
 
 #endif /* FLOWSPLIT_STREAM_INDEX_H */

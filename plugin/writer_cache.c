@@ -104,6 +104,12 @@ stream_file_name_of(const stream_file *sf)
     return sf->name;
 }
 
+guint64
+stream_file_frames(const stream_file *sf)
+{
+    return sf->frames;
+}
+
 /* One record into the file, as interface idx of the file: encoded by
  * flowsplit, or by wiretap from the first record the encoder does not
  * cover on. */

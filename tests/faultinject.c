@@ -20,6 +20,9 @@
  *                            is "close-read-only"), the file's name inside
  *                            the folder, and "FAILED" for the one made to
  *                            fail
+ *   FLOWSPLIT_FAULT_DEEP=1   the folders under the folder count too (the
+ *                            flowsplit command's workers write in folders
+ *                            it makes inside the output folder)
  *   FLOWSPLIT_FAULT_PROGRAM  the program it acts in (default tshark): the
  *                            preload reaches setpriv, bash and any helper
  *                            tshark starts, which pass everything through
@@ -75,6 +78,7 @@ typedef struct {
 static fd_slot fd_table[FD_SLOTS];
 
 static int active;                  /* FLOWSPLIT_FAULT_DIR set, in the right program */
+static int deep;                    /* FLOWSPLIT_FAULT_DEEP: folders under it too */
 static int counting_only;
 static unsigned long fail_at;       /* 0: never */
 static int fail_errno = ENOSPC;
@@ -170,6 +174,7 @@ faultinject_init(void)
         dir_path[--len] = '\0';
     if (realpath(dir_path, dir_real) == NULL)
         dir_real[0] = '\0';
+    deep = getenv("FLOWSPLIT_FAULT_DEEP") != NULL;
     fail_errno = errno_named(getenv("FLOWSPLIT_FAULT_ERRNO"));
     if (fail_errno == 0)
         refuse("FLOWSPLIT_FAULT_ERRNO must be ENOSPC, EIO or EDQUOT");
@@ -245,11 +250,29 @@ path_inside(const char *path)
     return name != NULL ? name : inside(path, dir_real);
 }
 
-/* Is fd a descriptor of the folder itself? */
+/* Deep: is fd a descriptor of a folder under the folder? */
+static int
+is_subfolder_fd(int fd)
+{
+    char link[64], target[PATH_MAX];
+    ssize_t n;
+
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    n = readlink(link, target, sizeof target - 1);
+    if (n <= 0)
+        return 0;
+    target[n] = '\0';
+    return inside(target, dir_path) != NULL || inside(target, dir_real) != NULL;
+}
+
+/* Is fd a descriptor of the folder itself (or, deep, of one under it)? */
 static int
 is_folder_fd(int fd)
 {
     struct stat st;
+
+    if (deep && is_subfolder_fd(fd))
+        return 1;
 
     if (!__atomic_load_n(&dir_known, __ATOMIC_ACQUIRE)) {
         /* flowsplit may have created the folder after the load */

@@ -224,7 +224,7 @@ def test_failing_worker_fails_the_run():
     out = os.path.join(work, "out")
     os.makedirs(out)
     os.chmod(out, 0o777)
-    env = {"LD_PRELOAD": readable(shim), "FLOWSPLIT_FAULT_DIR": out, "FLOWSPLIT_FAULT_AT": "3",
+    env = {"LD_PRELOAD": readable(shim), "FLOWSPLIT_FAULT_DIR": out, "FLOWSPLIT_FAULT_DEEP": "1", "FLOWSPLIT_FAULT_AT": "3",
            "FLOWSPLIT_FAULT_ERRNO": "ENOSPC"}
     proc = run_flowsplit(split_args(hard_capture(), out, ()), prefix=("-j", "2"), extra_env=env)
     assert proc.returncode == 2, proc.stderr
@@ -240,8 +240,14 @@ def test_interrupt_stops_every_worker():
     out = os.path.join(work, "out")
     cmd, env = flowsplit_command(split_args(cap, out, ("proto=all",)), prefix=("-j", "2"))
     proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    time.sleep(1.5)
-    pids = children_of(proc.pid)
+    # As soon as both workers run: tshark alone takes longer than that to
+    # load its dissectors, so the split is surely under way, not done.
+    deadline = time.monotonic() + 30
+    pids = []
+    while len(pids) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+        pids = [p for p in children_of(proc.pid) if process_name(p) == "tshark"]
+    assert len(pids) == 2, "the workers did not start"
     os.kill(flowsplit_pid(proc.pid), signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2, err
@@ -263,6 +269,14 @@ def children_of(pid):
         found += kids
         todo += kids
     return found
+
+
+def process_name(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
 
 
 def flowsplit_pid(pid):

@@ -47,6 +47,7 @@ test_defaults(void)
     g_assert_null(o.streams);
     g_assert_null(o.select);
     g_assert_cmpuint(o.transports, ==, FS_TRANSPORT_BIT(FS_TRANSPORT_TCP));
+    g_assert_false(o.shard);
     options_clear(&o);
 }
 
@@ -71,8 +72,12 @@ test_every_key(void)
     g_assert_cmpstr(o.streams, ==, "0-9,20-");      /* a comma with no KEY= after it stays */
     g_assert_cmpstr(o.select, ==, "tcp.port == 80");
     g_assert_cmpuint(o.transports, ==, FS_TRANSPORT_BIT(FS_TRANSPORT_UDP) | FS_TRANSPORT_BIT(FS_TRANSPORT_DCCP));
+    g_assert_false(o.shard);
     options_clear(&o);
     g_assert_null(o.out_dir);
+    g_assert_true(parse1(&o, "out=/tmp/x,shard=yes", &error));
+    g_assert_true(o.shard);
+    options_clear(&o);
 }
 
 static void
@@ -185,6 +190,9 @@ static const bad_case bad_cases[] = {
     { "=d", { "\"=d\"", "KEY=VALUE", NULL } },
     { "format=pcap", { "out=DIR", NULL } },
     { "out=d,index=no,files=no", { "index=no", "files=no", NULL } },
+    { "out=d,shard=perhaps", { "shard", "\"perhaps\"", "yes, no" } },
+    { "out=d,shard=yes,streams=1-3", { "streams=", "flowsplit merge", NULL } },
+    { "out=d,streams=1-3,shard=yes", { "streams=", "flowsplit merge", NULL } },
 };
 
 static void
