@@ -87,10 +87,19 @@ check_c_source_compiles("
 const GArray *f(wtap_dump_params *p) { return p->nrbs_growing; }
 " FS_HAVE_DUMP_NRBS_GROWING)
 
+# 4.6 stopped exporting the DCCP stream counter (TCP's and UDP's stay).
+check_c_source_compiles("
+#include <wireshark.h>
+#include <epan/packet.h>
+#include <epan/dissectors/packet-dccp.h>
+unsigned f(void) { return get_dccp_stream_count(); }
+" FS_HAVE_DCCP_STREAM_COUNT)
+
 set(FLOWSPLIT_PROBE_DEFINITIONS "")
 foreach(_p FS_HAVE_IFNAME_SECTION FS_HAVE_WTAP_REC_DATA FS_HAVE_DEPENDENT_FRAMES_HASH FS_HAVE_FD_DEPENDENT_FRAMES
            FS_HAVE_BOOL_CALLBACKS
-           FS_HAVE_PLUGIN_DESCRIBE FS_HAVE_PROVIDER_WTH FS_HAVE_DUMP_NRBS_GROWING)
+           FS_HAVE_PLUGIN_DESCRIBE FS_HAVE_PROVIDER_WTH FS_HAVE_DUMP_NRBS_GROWING
+           FS_HAVE_DCCP_STREAM_COUNT)
   if(${_p})
     list(APPEND FLOWSPLIT_PROBE_DEFINITIONS ${_p}=1)
   endif()

@@ -101,6 +101,14 @@ check_numbers(merger *m, guint k, fs_transport t)
             return fail(m, MERGE_UNSAFE, "flowsplit: %s stream %u of shard %u starts before stream %u",
                         options_transport_name(t), i, k, i - 1);
     }
+    /* Numbers after the last listed one, which no frame carries either
+     * (a dissector that took a number for a conversation of its own). */
+    if (m->shards[k].counts[t] > (gint64)rows->len)
+        return fail(m, MERGE_UNSAFE, "flowsplit: %s stream %u of shard %u has no frame", options_transport_name(t),
+                    rows->len, k);
+    if (m->shards[k].counts[t] >= 0 && m->shards[k].counts[t] < (gint64)rows->len)
+        return fail(m, MERGE_FAILED, "flowsplit: \"%s/" MERGE_SHARD_LIST "\" lists more %s streams than \"%s/"
+                    MERGE_SHARD_COUNTS "\" counts", m->shards[k].dir, options_transport_name(t), m->shards[k].dir);
     return MERGE_OK;
 }
 

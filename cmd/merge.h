@@ -18,6 +18,9 @@
 /* The name of the list each shard's split writes with shard=yes: a row for
  * every stream it saw (selected or not), see docs/design.md. */
 #define MERGE_SHARD_LIST "shard-streams.csv"
+/* And beside it, how many stream indexes of each transport the shard's
+ * dissection handed out (transport,streams rows). */
+#define MERGE_SHARD_COUNTS "shard-counts.csv"
 
 typedef enum {
     MERGE_OK,

@@ -43,8 +43,10 @@ merge_shard_init(merge_shard *sh, guint k, const char *dir, const char *map_path
     sh->dir = dir;
     sh->map_path = map_path;
     sh->dir_fd = -1;
-    for (int t = 0; t < FS_TRANSPORT_COUNT; t++)
+    for (int t = 0; t < FS_TRANSPORT_COUNT; t++) {
         sh->rows[t] = g_array_new(FALSE, TRUE, sizeof(shard_row));
+        sh->counts[t] = -1;
+    }
 }
 
 /* The whole file `name` in dir_fd, never through a link. NULL with errno. */
@@ -205,6 +207,41 @@ open_map(merge_shard *sh, char **error)
     return MERGE_OK;
 }
 
+/* MERGE_SHARD_COUNTS: "transport,streams" then a row per counted
+ * transport. */
+static merge_result
+read_counts(merge_shard *sh, char **error)
+{
+    gsize len = 0;
+    char *text = read_whole(sh->dir_fd, MERGE_SHARD_COUNTS, &len);
+    char **lines;
+    merge_result r = MERGE_OK;
+
+    if (text == NULL)
+        return list_fail(error, "flowsplit: cannot read \"%s/" MERGE_SHARD_COUNTS "\": %s; split every shard with "
+                         "this version of the plugin", sh->dir, g_strerror(errno));
+    lines = g_strsplit(text, "\r\n", -1);
+    if (strlen(text) != len || g_strv_length(lines) < 2 || strcmp(lines[0], "transport,streams") != 0
+        || lines[g_strv_length(lines) - 1][0] != '\0')
+        r = list_fail(error, "flowsplit: \"%s/" MERGE_SHARD_COUNTS "\" is not a shard's counts", sh->dir);
+    for (guint i = 1; r == MERGE_OK && lines[i + 1] != NULL; i++) {
+        char *comma = strchr(lines[i], ',');
+        fs_transport t;
+        guint64 count;
+
+        if (comma != NULL)
+            *comma = '\0';
+        if (comma == NULL || !transport_of(lines[i], &t) || !parse_number(comma + 1, G_MAXUINT32, &count))
+            r = list_fail(error, "flowsplit: line %u of \"%s/" MERGE_SHARD_COUNTS "\" is not transport,streams",
+                          i + 1, sh->dir);
+        else
+            sh->counts[t] = (gint64)count;
+    }
+    g_strfreev(lines);
+    g_free(text);
+    return r;
+}
+
 merge_result
 merge_shard_read(merge_shard *sh, char **error)
 {
@@ -214,9 +251,12 @@ merge_shard_read(merge_shard *sh, char **error)
     guint line_no = 1;
 
     sh->dir_fd = open(sh->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (sh->dir_fd < 0 && errno == ENOENT)
+        return list_fail(error, "flowsplit: shard folder \"%s\" is missing: its tshark wrote no split; does that "
+                         "tshark load the flowsplit plugin (tshark -G plugins)?", sh->dir);
     if (sh->dir_fd < 0)
         return list_fail(error, "flowsplit: cannot open shard folder \"%s\": %s", sh->dir, g_strerror(errno));
-    if ((r = open_map(sh, error)) != MERGE_OK)
+    if ((r = open_map(sh, error)) != MERGE_OK || (r = read_counts(sh, error)) != MERGE_OK)
         return r;
     sh->text = read_whole(sh->dir_fd, MERGE_SHARD_LIST, &len);
     if (sh->text == NULL)

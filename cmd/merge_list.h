@@ -44,13 +44,14 @@ typedef struct {
     GMappedFile *map;
     guint64 map_frames;
     GArray *rows[FS_TRANSPORT_COUNT];   /* shard_row, in the list's order */
+    gint64 counts[FS_TRANSPORT_COUNT];  /* stream indexes the shard's dissection handed out; -1 unknown */
 } merge_shard;
 
 /* Starts sh for shard number k of dir and map_path; nothing read yet. */
 void merge_shard_init(merge_shard *sh, guint k, const char *dir, const char *map_path);
 
 /* Opens the shard's folder and frame map and reads its list, frame
- * numbers mapped to the input's. MERGE_FAILED with a one-line *error
+ * numbers mapped to the input's, and its counts (MERGE_SHARD_COUNTS). MERGE_FAILED with a one-line *error
  * naming the file and the cause. */
 merge_result merge_shard_read(merge_shard *sh, char **error);
 

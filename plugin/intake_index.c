@@ -9,6 +9,11 @@
  */
 #include "intake_int.h"
 
+#include <epan/dissectors/packet-tcp.h>
+#include <epan/dissectors/packet-udp.h>
+
+#include "ws_compat.h"
+
 /* A live capture's streams.csv is rewritten this often while frames come in, so
  * that the files of a capture that is killed are listed in an index no
  * older than this. */
@@ -71,11 +76,43 @@ index_positions(const split_session *s)
     return n;
 }
 
+/* Wireshark's count of transport t's stream indexes; -1 unknown. */
+static gint64
+dissection_stream_count(fs_transport t)
+{
+    switch (t) {
+    case FS_TRANSPORT_TCP:
+        return get_tcp_stream_count();
+    case FS_TRANSPORT_UDP:
+        return get_udp_stream_count();
+    default:
+        return fs_dccp_stream_count();
+    }
+}
+
+/* The counts' row `position`: transport number position, when split and
+ * counted. */
+static gboolean
+count_row(guint32 position, stream_index_row *row, void *user_data)
+{
+    const split_session *s = user_data;
+    gint64 count;
+
+    if (!(s->opts.transports & FS_TRANSPORT_BIT(position)) || (count = dissection_stream_count(position)) < 0)
+        return FALSE;
+    memset(row, 0, sizeof *row);
+    row->transport = options_transport_name(position);
+    row->stream = (guint32)count;
+    return TRUE;
+}
+
 gboolean
 intake_index_write(split_session *s)
 {
     if (s->opts.shard)
-        return stream_index_write_kind(s->dir_fd, s->opts.out_dir, STREAM_INDEX_SHARD, index_positions(s),
+        return stream_index_write_kind(s->dir_fd, s->opts.out_dir, STREAM_INDEX_COUNTS, FS_TRANSPORT_COUNT,
+                                       count_row, s, &s->index_error)
+            && stream_index_write_kind(s->dir_fd, s->opts.out_dir, STREAM_INDEX_SHARD, index_positions(s),
                                        shard_row, s, &s->index_error);
     return stream_index_write(s->dir_fd, s->opts.out_dir, index_positions(s), index_row, s, &s->index_error);
 }

@@ -38,7 +38,8 @@ outdir_is_output_name(const char *name)
     int digits = 0;
 
     if (strcmp(name, STREAM_INDEX_NAME) == 0 || strcmp(name, STREAM_INDEX_TEMP) == 0
-        || strcmp(name, STREAM_INDEX_SHARD_NAME) == 0 || strcmp(name, STREAM_INDEX_SHARD_TEMP) == 0)
+        || strcmp(name, STREAM_INDEX_SHARD_NAME) == 0 || strcmp(name, STREAM_INDEX_SHARD_TEMP) == 0
+        || strcmp(name, STREAM_INDEX_COUNTS_NAME) == 0 || strcmp(name, STREAM_INDEX_COUNTS_TEMP) == 0)
         return TRUE;
     if ((p = after_transport_prefix(name)) == NULL)
         return FALSE;

@@ -53,6 +53,7 @@
 
 static const char index_header[] = INDEX_COLUMNS "\r\n";
 static const char shard_header[] = INDEX_COLUMNS ",selected,written\r\n";
+static const char counts_header[] = "transport,streams\r\n";
 
 /* A copy of src whose bytes are in store (16 bytes) when they fit, else
  * allocated; free_address() frees only the latter. The facts must not move
@@ -270,11 +271,15 @@ write_rows(int fd, stream_index_kind kind, guint32 n_positions, stream_index_row
     stream_index_row row;
     gboolean ok = TRUE;
 
-    g_string_append(buf, kind == STREAM_INDEX_SHARD ? shard_header : index_header);
+    g_string_append(buf, kind == STREAM_INDEX_SHARD ? shard_header
+                         : kind == STREAM_INDEX_COUNTS ? counts_header : index_header);
     for (guint32 position = 0; ok && position < n_positions; position++) {
         if (!row_at(position, &row, user_data))
             continue;
-        format_row(buf, &row, kind);
+        if (kind == STREAM_INDEX_COUNTS)
+            g_string_append_printf(buf, "%s,%u\r\n", row.transport, row.stream);
+        else
+            format_row(buf, &row, kind);
         if (buf->len >= (1 << 16)) {
             ok = write_all(fd, buf->str, buf->len);
             g_string_truncate(buf, 0);
@@ -296,8 +301,10 @@ gboolean
 stream_index_write_kind(int dir_fd, const char *dir_path, stream_index_kind kind, guint32 n_positions,
                         stream_index_row_fn row_at, void *user_data, char **error)
 {
-    const char *name = kind == STREAM_INDEX_SHARD ? STREAM_INDEX_SHARD_NAME : STREAM_INDEX_NAME;
-    const char *temp = kind == STREAM_INDEX_SHARD ? STREAM_INDEX_SHARD_TEMP : STREAM_INDEX_TEMP;
+    const char *name = kind == STREAM_INDEX_SHARD ? STREAM_INDEX_SHARD_NAME
+                       : kind == STREAM_INDEX_COUNTS ? STREAM_INDEX_COUNTS_NAME : STREAM_INDEX_NAME;
+    const char *temp = kind == STREAM_INDEX_SHARD ? STREAM_INDEX_SHARD_TEMP
+                       : kind == STREAM_INDEX_COUNTS ? STREAM_INDEX_COUNTS_TEMP : STREAM_INDEX_TEMP;
     const char *what = "create";
     gboolean ok;
     int fd;

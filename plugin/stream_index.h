@@ -92,9 +92,17 @@ typedef gboolean (*stream_index_row_fn)(guint32 position, stream_index_row *row,
 #define STREAM_INDEX_SHARD_NAME "shard-streams.csv"
 #define STREAM_INDEX_SHARD_TEMP "shard-streams.csv.tmp"
 
+/* And beside it the shard's counts: a row (transport,streams) for each
+ * split transport whose counter Wireshark exports, the number of stream
+ * indexes the dissection handed out, seen by the split or not (the merge
+ * finds there a stream the shard numbered but never showed). */
+#define STREAM_INDEX_COUNTS_NAME "shard-counts.csv"
+#define STREAM_INDEX_COUNTS_TEMP "shard-counts.csv.tmp"
+
 typedef enum {
     STREAM_INDEX_PLAIN,     /* streams.csv */
-    STREAM_INDEX_SHARD      /* shard-streams.csv */
+    STREAM_INDEX_SHARD,     /* shard-streams.csv */
+    STREAM_INDEX_COUNTS     /* shard-counts.csv: a row's transport and stream (the count) only */
 } stream_index_kind;
 
 /* Writes DIR/streams.csv (RFC 4180, UTF-8, header row), one row for each

@@ -205,4 +205,20 @@ fs_dump_params_set_names(wtap_dump_params *params, const GArray *nrbs)
 #endif
 }
 
+/* How many DCCP stream indexes the dissection has handed out, or -1 where
+ * the counter is not exported (4.6; TCP's and UDP's are on every version). */
+#ifdef FS_HAVE_DCCP_STREAM_COUNT
+#include <epan/dissectors/packet-dccp.h>
+#endif
+
+static inline gint64
+fs_dccp_stream_count(void)
+{
+#ifdef FS_HAVE_DCCP_STREAM_COUNT
+    return get_dccp_stream_count();
+#else
+    return -1;
+#endif
+}
+
 #endif /* FLOWSPLIT_WS_COMPAT_H */

@@ -210,9 +210,12 @@ def test_merge_refuses_a_cut_conversation(workdir):
     assert [sorted(os.listdir(d)) for d, _ in shard_dirs] == before
 
 
-def test_merge_refuses_a_missing_number(workdir):
+@pytest.mark.parametrize("which", ["first", "last"])
+def test_merge_refuses_a_missing_number(which, workdir):
     """A shard whose list misses a stream number (one a frame consumed
-    without showing it) cannot be numbered: refused before anything moves."""
+    without showing it) cannot be numbered: refused before anything moves.
+    The last number too, which only the shard's counts (shard-counts.csv)
+    reveal."""
     capture = os.path.join(CAPTURES, "mixed.pcap")
     shard_dirs = split_shards(make_shards(capture, 2, workdir), workdir, ["proto=all"])
     path = os.path.join(shard_dirs[1][0], SHARD_LIST)
@@ -220,14 +223,16 @@ def test_merge_refuses_a_missing_number(workdir):
         lines = f.read().split(b"\r\n")
     tcp = [i for i, l in enumerate(lines) if l.split(b",")[-3:-2] == [b"tcp"]]
     assert len(tcp) >= 2
-    del lines[tcp[0]]
+    gone = tcp[0] if which == "first" else tcp[-1]
+    number = int(lines[gone].split(b",")[0])
+    del lines[gone]
     with open(path, "wb") as f:
         f.write(b"\r\n".join(lines))
     out = os.path.join(workdir, "merged")
     os.mkdir(out)
     proc = merge(out, shard_dirs, ["proto=all"])
     assert proc.returncode == 3, proc.stderr
-    assert proc.stderr == "flowsplit: tcp stream 0 of shard 1 has no frame\n"
+    assert proc.stderr == "flowsplit: tcp stream %d of shard 1 has no frame\n" % number
     assert os.listdir(out) == []
 
 

@@ -5,7 +5,9 @@ the shard list shard-streams.csv, with a row for every stream the split saw
 and two more columns, selected and written. Its selected rows are
 streams.csv's rows of the same split without shard=yes; its other rows are
 the streams tshark shows that select= did not match; written is the number
-of records in the stream's file."""
+of records in the stream's file. Beside it shard-counts.csv holds, for each
+split transport, the number of stream indexes the dissection handed out:
+here, where every number has a frame, one more than tshark's highest."""
 import os
 
 import pytest
@@ -15,6 +17,7 @@ from conftest import PROTOS, bundled_captures, split, stderr_lines, summary_line
 
 CAPTURES = os.path.dirname(bundled_captures()[0])
 SHARD_LIST = "shard-streams.csv"
+SHARD_COUNTS = "shard-counts.csv"
 
 # (capture, options): proto=all throughout; select= picks some streams of
 # each transport and leaves others.
@@ -94,8 +97,8 @@ def test_shard_list(case, workdir):
     # The same files, byte for byte; the shard list instead of streams.csv.
     shard_names = sorted(os.listdir(shard_out))
     plain_names = sorted(os.listdir(plain_out))
-    assert "streams.csv" not in shard_names and SHARD_LIST in shard_names
-    files = [n for n in shard_names if n != SHARD_LIST]
+    assert "streams.csv" not in shard_names and SHARD_LIST in shard_names and SHARD_COUNTS in shard_names
+    files = [n for n in shard_names if n not in (SHARD_LIST, SHARD_COUNTS)]
     assert files == [n for n in plain_names if n != "streams.csv"]
     for n in files:
         with open(os.path.join(shard_out, n), "rb") as a, open(os.path.join(plain_out, n), "rb") as b:
@@ -116,6 +119,10 @@ def test_shard_list(case, workdir):
     matched = tshark_streams(capture, flt) if flt is not None else every
     order = [(r["proto"], int(r["stream"])) for _, r in rows]
     assert order == [(p, s) for p in PROTOS for s in sorted(every[p])]
+    with open(os.path.join(shard_out, SHARD_COUNTS), "rb") as f:
+        counts = f.read()
+    assert counts == b"".join(b"transport,streams\r\n" if p is None else b"%s,%d\r\n"
+                              % (p.encode(), max(every[p], default=-1) + 1) for p in [None] + list(PROTOS))
     for proto in PROTOS:
         unselected = {int(r["stream"]) for _, r in rows if r["proto"] == proto and r["selected"] == "0"}
         assert unselected == every[proto] - matched[proto], proto
