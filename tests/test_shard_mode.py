@@ -7,7 +7,8 @@ streams.csv's rows of the same split without shard=yes; its other rows are
 the streams tshark shows that select= did not match; written is the number
 of records in the stream's file. Beside it shard-counts.csv holds, for each
 split transport, the number of stream indexes the dissection handed out:
-here, where every number has a frame, one more than tshark's highest."""
+here, where every number has a frame, one more than tshark's highest (no
+DCCP row on 4.6, which does not export that counter)."""
 import os
 
 import pytest
@@ -119,10 +120,12 @@ def test_shard_list(case, workdir):
     matched = tshark_streams(capture, flt) if flt is not None else every
     order = [(r["proto"], int(r["stream"])) for _, r in rows]
     assert order == [(p, s) for p in PROTOS for s in sorted(every[p])]
-    with open(os.path.join(shard_out, SHARD_COUNTS), "rb") as f:
-        counts = f.read()
-    assert counts == b"".join(b"transport,streams\r\n" if p is None else b"%s,%d\r\n"
-                              % (p.encode(), max(every[p], default=-1) + 1) for p in [None] + list(PROTOS))
+    # TCP's and UDP's counters on every version; 4.6 exports no DCCP one.
+    counts = read_lines(os.path.join(shard_out, SHARD_COUNTS))
+    assert counts[0] == b"transport,streams\r\n"
+    counted = [l[:-2].decode().split(",") for l in counts[1:]]
+    assert [p for p, _ in counted] in (list(PROTOS), list(PROTOS[:2]))
+    assert counted == [[p, str(max(every[p], default=-1) + 1)] for p, _ in counted]
     for proto in PROTOS:
         unselected = {int(r["stream"]) for _, r in rows if r["proto"] == proto and r["selected"] == "0"}
         assert unselected == every[proto] - matched[proto], proto
