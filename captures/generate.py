@@ -878,17 +878,84 @@ def scale(path, streams, concurrent, frames_per_stream, seed, payload=(40, 400))
     return written
 
 
+def quoted_first(rng, i):
+    """ICMP errors that quote a datagram or segment before any frame of its
+    own conversation (Wireshark numbers the stream at the quote), then that
+    conversation: a UDP exchange and a TCP connection."""
+    cli, srv = "10.9.%d.1" % (i % 250), "10.9.%d.2" % (i % 250)
+
+    def unreachable(l3):
+        icmp = struct.pack("!BBHI", 3, 3, 0, 0) + l3[:28 + 40]
+        icmp = icmp[:2] + struct.pack("!H", checksum(icmp)) + icmp[4:]
+        return ether(ipv4(srv, cli, 1, icmp))
+
+    datagram = ipv4(cli, srv, 17, udp(20000 + i, 53, rng.randbytes(40), cli, srv))
+    udp_script = [unreachable(datagram), ether(datagram),
+                  ether(ipv4(srv, cli, 17, udp(53, 20000 + i, rng.randbytes(90), srv, cli)))]
+    c = Conn(cli, srv, 30000 + i, 443, rng.getrandbits(32), rng.getrandbits(32))
+    _, _, syn = c.segment(True, TH_SYN, seq=c.seq[True])
+    tcp_script = [unreachable(ipv4(cli, srv, 6, syn))] + c.handshake() + c.exchange(rng, 1) + c.close()
+    return [udp_script, tcp_script]
+
+
+def ip_in_ip(rng, i):
+    """A TCP connection carried in IP-in-IP (protocol 4) between two outer hosts."""
+    c = Conn("192.168.40.%d" % (1 + i % 200), "192.168.41.1", 41000 + i, 22, rng.getrandbits(32),
+             rng.getrandbits(32), wrap=lambda l3: ether(ipv4("203.0.113.1", "203.0.113.2", 4, l3)))
+    return [c.handshake() + c.exchange(rng, 1) + c.close()]
+
+
+def hard_interface(script, rng):
+    """The interface a script goes out on, its frames rewritten for it:
+    0 Ethernet; a script of plain Ethernet/IP frames may instead go on 1
+    (raw IP) or 2 (Linux cooked)."""
+    plain = all(f[12:14] in (b"\x08\x00", b"\x86\xdd") for f in script)
+    k = rng.randrange(3) if plain else 0
+    if k == 1:
+        return 1, [f[14:] for f in script]
+    if k == 2:
+        return 2, [sll(f[14:]) for f in script]
+    return 0, script
+
+
 def hard(path, copies, seed):
     """The bundled mixed and UDP captures' streams, `copies` times over and
     interleaved: the same 4-tuples come back again and again (port reuse),
-    with fragments, ICMP quotes before their connection, GRE, VXLAN and
-    6in4 tunnels and IPv6 among them; for the parallel split's tests."""
+    with fragments and a peer's frame between them, ICMP quotes before their
+    connection, GRE, VXLAN, IP-in-IP and 6in4 tunnels and IPv6 among them;
+    written as pcapng on three interfaces (Ethernet in microseconds, raw IP
+    and Linux cooked in nanoseconds); for the parallel split's tests."""
     rng = random.Random(seed)
     scripts = []
     for i in range(copies):
         scripts += mixed_streams(random.Random(seed + i)) + udp_streams(random.Random(seed + 1000 + i))
-    write_pcap(path, interleave(scripts, rng, 1_700_000_000 * 10**9), LT_ETHERNET)
-    return sum(len(x) for x in scripts)
+        scripts += quoted_first(random.Random(seed + 2000 + i), i) + ip_in_ip(random.Random(seed + 3000 + i), i)
+    tagged = []
+    for script in scripts:
+        k, frames = hard_interface(script, rng)
+        tagged.append([(k, f) for f in frames])
+    pos = [0] * len(tagged)
+    live = [i for i, x in enumerate(tagged) if x]
+    order = []
+    while live:
+        i = rng.choice(live[:6])
+        order.append(tagged[i][pos[i]])
+        pos[i] += 1
+        if pos[i] == len(tagged[i]):
+            live.remove(i)
+    interfaces = [(LT_ETHERNET, 6, "eth0"), (LT_RAW, 9, "tun0"), (LT_LINUX_SLL, 9, "any")]
+    with open_out(path) as f:
+        f.write(pcapng_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1) + pcapng_option(0, b"")))
+        for lt, digits, name in interfaces:
+            o = pcapng_option(2, name.encode()) + pcapng_option(9, bytes([digits])) + pcapng_option(0, b"")
+            f.write(pcapng_block(1, struct.pack("<HHI", lt, 0, 0) + o))
+        t = 1_700_000_000 * 10**9
+        for k, data in order:
+            t += rng.randint(50, 4000) * 1000 + rng.randint(0, 999)
+            ts = t // 10 ** (9 - interfaces[k][1])
+            body = struct.pack("<IIIII", k, ts >> 32, ts & 0xFFFFFFFF, len(data), len(data))
+            f.write(pcapng_block(6, body + data + b"\0" * ((-len(data)) % 4)))
+    return len(order)
 
 
 def main():

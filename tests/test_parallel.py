@@ -119,10 +119,11 @@ def test_same_folder_as_one_tshark(capture, opts, jobs):
 
 
 def hard_capture():
-    """captures/generate.py hard: the bundled hard cases 40 times over."""
+    """captures/generate.py hard: the bundled hard cases 40 times over, on
+    three interfaces."""
     folder = os.path.join(BUILD, "test-captures")
     os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, "hard-40.pcap")
+    path = os.path.join(folder, "hard-40.pcapng")
     if not os.path.exists(path):
         tmp = "%s.%d.tmp" % (path, os.getpid())
         subprocess.run([python3(), generator(), "hard", tmp, "--copies", "40"], check=True)
@@ -148,7 +149,7 @@ def unknown_ethertype_capture(path):
     """A capture whose one odd frame (an ethertype nobody decodes as IP here)
     the partitioner cannot prove free of streams."""
     import struct
-    src = hard_capture()
+    src = os.path.join(os.path.dirname(bundled_captures()[0]), "mixed.pcap")
     with open(src, "rb") as f:
         head = f.read(24)
         body = f.read()
