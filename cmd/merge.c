@@ -11,7 +11,9 @@
  * into the output folder under their global names (never over a name,
  * never through a link; a copy when the shards are on another file
  * system), and streams.csv is written with global stream and frame
- * numbers as the plugin writes it: temporary file, synced, renamed.
+ * numbers as the plugin writes it: temporary file, synced, renamed. A
+ * merge that fails after moving files moves them back, so that the output
+ * folder holds nothing of a half-merged split.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -42,6 +44,7 @@ typedef struct {
     GPtrArray *order[FS_TRANSPORT_COUNT];   /* shard_row *, by global number */
     const flowsplit_options *opts;
     int out_fd;
+    GPtrArray *moved;       /* shard_row *: files moved into the output folder so far */
     char *error;
 } merger;
 
@@ -365,9 +368,28 @@ move_file(merger *m, const shard_row *r, merge_counts *counts)
         && (errno != EXDEV || !copy_across(sh->dir_fd, file, m->out_fd, r->new_name)))
         return fail(m, MERGE_FAILED, "flowsplit: cannot move \"%s/%s\" to \"%s/%s\": %s", sh->dir, file,
                     m->opts->out_dir, r->new_name, g_strerror(errno));
+    g_ptr_array_add(m->moved, (gpointer)r);
     counts->files++;
     counts->bytes += (guint64)st.st_size;
     return MERGE_OK;
+}
+
+/* A merge that failed after moving files: each goes back to its shard
+ * folder (so a parts folder can be merged again), or where it cannot, is
+ * removed, so that no half of the merged split stays under the final
+ * names. */
+static void
+undo_moves(merger *m)
+{
+    for (guint i = m->moved->len; i > 0; i--) {
+        const shard_row *r = g_ptr_array_index(m->moved, i - 1);
+        const merge_shard *sh = &m->shards[r->shard];
+        const char *file = merge_field_at(r->fields, sh->col[COL_FILE]);
+
+        if (rename_noreplace(m->out_fd, r->new_name, sh->dir_fd, file) != 0)
+            unlinkat(m->out_fd, r->new_name, 0);
+    }
+    g_ptr_array_set_size(m->moved, 0);
 }
 
 static merge_result
@@ -516,6 +538,8 @@ merge_run(merger *m, merge_counts *counts)
         r = move_files(m, counts);
     if (r == MERGE_OK && m->opts->index)
         r = write_index(m);
+    if (r != MERGE_OK)
+        undo_moves(m);
     return r;
 }
 
@@ -530,6 +554,7 @@ merger_clear(merger *m)
     }
     if (m->out_fd >= 0)
         close(m->out_fd);
+    g_ptr_array_free(m->moved, TRUE);
     g_free(m->shards);
 }
 
@@ -537,7 +562,7 @@ merge_result
 merge_shards(guint n, const char *const *shard_dirs, const char *const *map_paths, const flowsplit_options *opts,
              merge_counts *counts, char **error)
 {
-    merger m = { .n = n, .opts = opts, .out_fd = -1 };
+    merger m = { .n = n, .opts = opts, .out_fd = -1, .moved = g_ptr_array_new() };
     merge_result r;
 
     memset(counts, 0, sizeof *counts);
