@@ -3,10 +3,14 @@
  * headers, whose address pairs are the keys, and what they carry that
  * holds more IP layers or changes what the streams are, mirroring
  * Wireshark 4.0's dissectors (ip, ipv6, gre, udp tunnels, icmp, icmpv6).
+ * TCP, UDP and SCTP payloads are searched for media setups (media_setup.h),
+ * whose conversations join streams across address pairs: such a frame is
+ * refused.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "frame_keys_walk.h"
+#include "media_setup.h"
 
 #include <string.h>
 
@@ -42,6 +46,47 @@ add_key(walk *w, guint32 family, bytes x, bytes y, gsize addr_len)
     memcpy(k->a, x, addr_len);
     memcpy(k->b, y, addr_len);
     return TRUE;
+}
+
+/* --- payloads ------------------------------------------------------------ */
+
+/* A transport payload: a media setup in it is refused (media_setup.h). */
+static gboolean
+payload(walk *w, bytes p, guint32 len)
+{
+    const char *what = media_setup_find(p, len);
+
+    return what == NULL ? TRUE : fk_refuse(w, what);
+}
+
+/* A later IP fragment has no transport header, but Wireshark reads its
+ * bytes as the rest of the payload, so a TCP, UDP or SCTP one is searched
+ * as one. */
+static gboolean
+later_fragment(walk *w, guint proto, bytes p, guint32 len)
+{
+    return proto == 6 || proto == 17 || proto == 132 ? payload(w, p, len) : TRUE;
+}
+
+/* TCP: a header too short or cut leaves no payload to search. */
+static gboolean
+tcp(walk *w, bytes p, guint32 len)
+{
+    guint32 hlen;
+
+    if (len < 20)
+        return TRUE;
+    hlen = (guint32)(p[12] >> 4) * 4;
+    if (hlen < 20 || hlen > len)
+        return TRUE;
+    return payload(w, p + hlen, len - hlen);
+}
+
+/* SCTP: the chunks after the common header are searched whole. */
+static gboolean
+sctp(walk *w, bytes p, guint32 len)
+{
+    return len <= 12 ? TRUE : payload(w, p + 12, len - 12);
 }
 
 /* --- ICMP errors and UDP tunnels ----------------------------------------- */
@@ -164,7 +209,7 @@ udp(walk *w, bytes p, guint32 len)
         return udp_payload(w, hi, p, len);
     if (len >= 40 && (p[0] >> 4) == 6 && get16(p + 4) + 40u == len)
         return fk_ipv6(w, p, len);
-    return TRUE;
+    return payload(w, p, len);
 }
 
 /* GRE: IP, IPv6 and transparent Ethernet bridging are followed; for other
@@ -213,6 +258,10 @@ transport(walk *w, guint proto, bytes p, guint32 len)
         return gre(w, p, len);
     case 17:
         return udp(w, p, len);
+    case 6:
+        return tcp(w, p, len);
+    case 132:
+        return sctp(w, p, len);
     default:
         return TRUE;
     }
@@ -273,8 +322,8 @@ fk_ipv4(walk *w, bytes p, guint32 len)
     if (hlen > 20 && source_routed(p + 20, hlen - 20))
         return fk_refuse(w, "an IPv4 source route option");
     frag = get16(p + 6);
-    if ((frag & 0x1FFF) != 0)
-        return TRUE;                    /* a later fragment: its pair is the first's */
+    if ((frag & 0x1FFF) != 0)           /* a later fragment: its pair is the first's */
+        return later_fragment(w, p[9], p + hlen, end - hlen);
     if (frag & 0x2000)
         w->in_first_fragment = end == tot;
     return transport(w, p[9], p + hlen, end - hlen);
@@ -315,7 +364,7 @@ fk_ipv6(walk *w, bytes p, guint32 len)
             if (off + 8 > end)
                 return short_data(w);
             if ((get16(p + off + 2) & 0xFFF8) != 0)
-                return TRUE;
+                return later_fragment(w, p[off], p + off + 8, end - off - 8);
             if (get16(p + off + 2) & 1)
                 w->in_first_fragment = end == get16(p + 4) + 40u;
             elen = 8;
