@@ -5,6 +5,9 @@
     generate.py bundled DIR          the small captures kept in captures/
     generate.py scale OUT --streams N --concurrent C [--frames-per-stream F]
                                      a large capture of N interleaved streams
+    generate.py sdp OUT [--signature KIND]
+                                     media set up by SIP/SDP and RTSP, or one
+                                     media setup signature, among TCP streams
 
 Everything is built byte by byte here (Ethernet, 802.1Q, MPLS, Linux
 cooked v1/v2, raw IP, IPv4/IPv6 with fragments, GRE, TCP, UDP, ICMP), and
@@ -958,6 +961,102 @@ def hard(path, copies, seed):
     return len(order)
 
 
+# --- media setups ------------------------------------------------------------
+
+# The signatures the partitioner refuses a frame for (cmd/media_setup.c),
+# each alone in a capture of its own; "all" is a whole scenario.
+SDP_SIGNATURES = {
+    "m-line": b"v=0\r\n  m=video 6000 RTP/AVP 96\r\n",
+    "c-line": b"v=0\r\nc=IN IP6 fd00::9\r\n",
+    "content-type": b"MESSAGE sip:a@10.0.3.9 SIP/2.0\r\nContent-Type: Application/SDP\r\n\r\n",
+    "rtsp": b"RTSP/1.0 200 OK\r\nCSeq: 3\r\ntransport: RTP/AVP;unicast;client_port=8000-8001\r\n\r\n",
+    "fragment": b"a" * 1400 + b"\r\nm=audio 5000 RTP/AVP 0\r\n",   # in a later IPv4 fragment only
+}
+
+
+def sdp_body(addr, port, media):
+    a = addr.encode()
+    return (b"v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=%s %d RTP/AVP 0\r\n"
+            b"a=rtpmap:0 PCMU/8000\r\n" % (a, a, media.encode(), port))
+
+
+def sip_invite(src, dst, transport, body):
+    return (b"INVITE sip:a@%s SIP/2.0\r\nVia: SIP/2.0/%s %s:5060;branch=z9hG4bK1\r\n"
+            b"From: <sip:x@%s>;tag=1\r\nTo: <sip:a@%s>\r\nCall-ID: 1@%s\r\nCSeq: 1 INVITE\r\n"
+            b"Contact: <sip:x@%s>\r\nContent-Type: application/sdp\r\nContent-Length: %d\r\n\r\n"
+            % (dst.encode(), transport, src.encode(), src.encode(), dst.encode(), src.encode(), src.encode(),
+               len(body)))
+
+
+def rtp_flows(flows, n=3):
+    """n RTP packets on each (src, sport, dst, dport), taking turns."""
+    frames = []
+    for i in range(n):
+        for k, (s, sp, d, dp) in enumerate(flows):
+            pkt = struct.pack("!BBHII", 0x80, 0, 100 * k + i, 160 * i, 0x1000 + k) + b"\xff" * 160
+            frames.append(ether(ipv4(s, d, 17, udp(sp, dp, pkt, s, d))))
+    return frames
+
+
+def sdp_scenario(rng):
+    """SIP over UDP announcing 10.0.0.9:5000, then media to it from two
+    peers and from it to a third (Wireshark gives all one udp.stream); SIP
+    over TCP with the SDP body in a second segment, then media to its port
+    from two peers; an RTSP SETUP and its reply, then RTP to the client's
+    port from the server's port on the server and on another host."""
+    invite = ether(ipv4("10.0.0.1", "10.0.0.9", 17, udp(5060, 5060, sip_invite(
+        "10.0.0.1", "10.0.0.9", b"UDP", sdp_body("10.0.0.9", 5000, "audio")) + sdp_body("10.0.0.9", 5000, "audio"),
+        "10.0.0.1", "10.0.0.9")))
+    sip_udp = rtp_flows([("10.0.0.2", 7000, "10.0.0.9", 5000), ("10.0.0.3", 7002, "10.0.0.9", 5000),
+                         ("10.0.0.9", 5000, "10.0.0.4", 9000)])
+    c = Conn("10.0.1.1", "10.0.1.9", 5070, 5060, rng.getrandbits(32), rng.getrandbits(32))
+    body = sdp_body("10.0.1.9", 6000, "video")
+    sip_tcp = c.handshake() + [c.frame(True, TH_PSH | TH_ACK, sip_invite("10.0.1.1", "10.0.1.9", b"TCP", body)),
+                               c.frame(True, TH_PSH | TH_ACK, body), c.frame(False, TH_ACK)]
+    sip_tcp += rtp_flows([("10.0.1.2", 7000, "10.0.1.9", 6000), ("10.0.1.3", 7002, "10.0.1.9", 6000)])
+    c = Conn("10.0.2.1", "10.0.2.9", 40000, 554, rng.getrandbits(32), rng.getrandbits(32))
+    rtsp = c.handshake() + [
+        c.frame(True, TH_PSH | TH_ACK, b"SETUP rtsp://10.0.2.9/a/trackID=1 RTSP/1.0\r\nCSeq: 1\r\n"
+                b"Transport: RTP/AVP;unicast;client_port=8000-8001\r\n\r\n"),
+        c.frame(False, TH_PSH | TH_ACK, b"RTSP/1.0 200 OK\r\nCSeq: 1\r\nSession: 12345678\r\n"
+                b"Transport: RTP/AVP;unicast;client_port=8000-8001;server_port=9000-9001\r\n\r\n"),
+        c.frame(True, TH_ACK)]
+    rtsp += rtp_flows([("10.0.2.9", 9000, "10.0.2.1", 8000), ("10.0.2.5", 9000, "10.0.2.1", 8000)])
+    return invite, [sip_udp, sip_tcp, rtsp]
+
+
+def signature_scripts(kind, rng):
+    """A script whose first frame holds the signature `kind` (SDP_SIGNATURES):
+    a TCP segment of a connection begun before the capture, or for
+    "fragment" the second of a UDP datagram's two fragments, sent first."""
+    if kind == "fragment":
+        dgram = udp(5062, 5062, SDP_SIGNATURES[kind], "10.0.3.1", "10.0.3.9")
+        return [[ether(f) for f in reversed(ipv4_fragments("10.0.3.1", "10.0.3.9", 17, dgram, 77, 1000))]]
+    c = Conn("10.0.3.1", "10.0.3.9", 40100, 5060, rng.getrandbits(32), rng.getrandbits(32))
+    c.handshake()
+    return [[c.frame(True, TH_PSH | TH_ACK, SDP_SIGNATURES[kind]), c.frame(False, TH_ACK)] + c.exchange(rng, 1)
+            + c.close()]
+
+
+def sdp(path, kind, seed=1):
+    """A scenario or one signature (see SDP_SIGNATURES), among ordinary TCP
+    streams on other address pairs; the media setup's frame comes first."""
+    rng = random.Random(seed)
+    scripts = []
+    for i in range(6):
+        c = Conn("10.1.%d.1" % i, "10.1.%d.2" % (i % 3), 41000 + i, 80, rng.getrandbits(32), rng.getrandbits(32))
+        scripts.append(c.handshake() + c.exchange(rng, 2) + c.close())
+    if kind == "all":
+        first, setups = sdp_scenario(rng)
+    else:
+        setups = signature_scripts(kind, rng)
+        first = setups[0].pop(0)
+    start = 1_700_000_000 * 10**9
+    frames = [(start, first)] + interleave(setups + scripts, rng, start)
+    write_pcap(path, frames, LT_ETHERNET)
+    return len(frames)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -973,9 +1072,15 @@ def main():
     h.add_argument("out")
     h.add_argument("--copies", type=int, required=True)
     h.add_argument("--seed", type=int, default=1)
+    d = sub.add_parser("sdp")
+    d.add_argument("out")
+    d.add_argument("--signature", choices=["all"] + sorted(SDP_SIGNATURES), default="all")
     a = ap.parse_args()
     if a.cmd == "bundled":
         bundled(a.dir)
+    elif a.cmd == "sdp":
+        n = sdp(a.out, a.signature)
+        print("%s: %d frames" % (a.out, n), file=sys.stderr)
     elif a.cmd == "hard":
         n = hard(a.out, a.copies, a.seed)
         print("%s: %d frames" % (a.out, n), file=sys.stderr)

@@ -13,392 +13,33 @@
  * addresses simply has no key for that layer: Wireshark cannot dissect
  * the transport above it either.
  *
- * The walk mirrors Wireshark 4.0's dissectors (null, raw, sll, ppp, eth,
- * vlan, mpls, pppoe, llc, ip, ipv6, gre, udp tunnels, icmp, icmpv6).
+ * This file owns the walk's entry, its refusals and everything below IP,
+ * mirroring Wireshark 4.0's dissectors (null, raw, sll, ppp, chdlc, eth,
+ * vlan, mpls, pppoe, llc, macsec); IP and what it carries are in
+ * frame_keys_ip.c.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "frame_keys.h"
+#include "frame_keys_walk.h"
 
 #include <string.h>
 
-/* Tunnels in tunnels deeper than this are not worth a split. */
-#define MAX_DEPTH 8
-
-typedef struct {
-    frame_keys *out;
-    guint64 frame;
-    char **error;
-    int depth;
-    /* The bytes being walked end where a first IP fragment ends, not where
-     * the capture cut the frame: a header that runs past that end is in
-     * the reassembled packet, which Wireshark reads and we do not. */
-    gboolean in_first_fragment;
-} walk;
-
-typedef const guint8 *bytes;
-
-static gboolean ethertype(walk *w, guint type, bytes p, guint32 len);
-static gboolean ip_any(walk *w, bytes p, guint32 len);
-static gboolean ipv6(walk *w, bytes p, guint32 len);
-
-static guint
-get16(bytes p)
-{
-    return (guint)p[0] << 8 | p[1];
-}
-
-static gboolean
-refuse(walk *w, const char *what)
+gboolean
+fk_refuse(walk *w, const char *what)
 {
     *w->error = g_strdup_printf("flowsplit: frame %" G_GUINT64_FORMAT " has %s, which the partitioner does not read; "
                                 "splitting on one tshark", w->frame, what);
     return FALSE;
 }
 
-static gboolean
-refuse_number(walk *w, const char *fmt, guint value)
+gboolean
+fk_refuse_number(walk *w, const char *fmt, guint value)
 {
     char what[128];
 
     g_snprintf(what, sizeof what, fmt, value);
-    return refuse(w, what);
-}
-
-/* Data that ends before a header does: no key, unless the end is a first
- * fragment's (see walk.in_first_fragment). */
-static gboolean
-short_data(walk *w)
-{
-    if (w->in_first_fragment)
-        return refuse(w, "a tunnel or ICMP header cut by IP fragmentation");
-    return TRUE;
-}
-
-static gboolean
-add_key(walk *w, guint32 family, bytes x, bytes y, gsize addr_len)
-{
-    frame_key *k;
-
-    if (w->out->n == FRAME_KEYS_MAX)
-        return refuse(w, "more nested IP layers than the partitioner follows");
-    k = &w->out->keys[w->out->n++];
-    memset(k, 0, sizeof *k);
-    k->family = family;
-    if (memcmp(x, y, addr_len) > 0) {
-        bytes t = x;
-
-        x = y;
-        y = t;
-    }
-    memcpy(k->a, x, addr_len);
-    memcpy(k->b, y, addr_len);
-    return TRUE;
-}
-
-/* --- ICMP errors and UDP tunnels ----------------------------------------- */
-
-/* An ICMP error quotes the packet it is about; Wireshark dissects the
- * quoted transport header in that packet's conversation. */
-static gboolean
-icmp(walk *w, bytes p, guint32 len, gboolean v6)
-{
-    guint type;
-
-    if (len < 8)
-        return len == 0 ? TRUE : short_data(w);
-    type = p[0];
-    if (v6 ? (type >= 1 && type <= 4) : (type == 3 || type == 4 || type == 5 || type == 11 || type == 12))
-        return v6 ? ipv6(w, p + 8, len - 8) : ip_any(w, p + 8, len - 8);
-    return TRUE;
-}
-
-/* GTP-U: a G-PDU (message 255) carries a user's IP packet after the
- * header and its chain of extension headers. */
-static gboolean
-gtp_u(walk *w, bytes p, guint32 len)
-{
-    guint32 off = 8;
-    guint next;
-
-    if (len < 8 || (p[0] >> 5) != 1 || !(p[0] & 0x10) || p[1] != 0xFF)
-        return TRUE;
-    if (p[0] & 0x07) {
-        if (len < 12)
-            return short_data(w);
-        off = 12;
-        for (next = p[11]; next != 0;) {
-            guint32 elen;
-
-            if (off >= len)
-                return short_data(w);
-            elen = (guint32)p[off] * 4;
-            if (elen == 0 || elen > len - off)
-                return short_data(w);
-            next = p[off + elen - 1];
-            off += elen;
-        }
-    }
-    if (off == len)
-        return TRUE;
-    if ((p[off] >> 4) == 4 || (p[off] >> 4) == 6)
-        return ip_any(w, p + off, len - off);
-    return refuse(w, "a GTP-U payload that is not IP");
-}
-
-/* Teredo: an optional authentication and origin indication, then IPv6. */
-static gboolean
-teredo(walk *w, bytes p, guint32 len)
-{
-    guint32 off = 0;
-
-    if (len >= 4 && p[0] == 0 && p[1] == 1) {
-        guint32 skip = 4 + (guint32)p[2] + p[3] + 9;
-
-        if (skip > len)
-            return TRUE;
-        off = skip;
-    }
-    if (len - off >= 8 && p[off] == 0 && p[off + 1] == 0)
-        off += 8;
-    if (len - off >= 1 && (p[off] >> 4) == 6)
-        return ipv6(w, p + off, len - off);
-    return TRUE;
-}
-
-static gboolean
-udp_payload(walk *w, guint port, bytes p, guint32 len)
-{
-    switch (port) {
-    case 4789:                          /* VXLAN: 8 bytes, then Ethernet */
-        return len < 8 ? short_data(w) : ethertype(w, 0x6558, p + 8, len - 8);
-    case 6081:                          /* Geneve: 8 bytes and options, then by protocol type */
-        if (len < 8 || (guint32)8 + (p[0] & 0x3F) * 4 > len)
-            return short_data(w);
-        return ethertype(w, get16(p + 2), p + 8 + (p[0] & 0x3F) * 4, len - 8 - (p[0] & 0x3F) * 4);
-    case 2152:
-        return gtp_u(w, p, len);
-    case 3544:
-        return teredo(w, p, len);
-    default:
-        return TRUE;
-    }
-}
-
-static gboolean
-is_tunnel_port(guint port)
-{
-    return port == 4789 || port == 6081 || port == 2152 || port == 3544;
-}
-
-/* Wireshark tries the lower port's dissector first, then the higher's;
- * Teredo also has a heuristic on any port, so a payload that reads as a
- * whole IPv6 packet is taken as one too (an extra key at worst). */
-static gboolean
-udp(walk *w, bytes p, guint32 len)
-{
-    guint sport, dport, ulen, lo, hi;
-
-    if (len < 8)
-        return len < 4 ? TRUE : short_data(w);
-    sport = get16(p);
-    dport = get16(p + 2);
-    ulen = get16(p + 4);
-    if (ulen >= 8 && ulen < len)
-        len = ulen;
-    p += 8;
-    len -= 8;
-    lo = MIN(sport, dport);
-    hi = MAX(sport, dport);
-    if (is_tunnel_port(lo))
-        return udp_payload(w, lo, p, len);
-    if (is_tunnel_port(hi))
-        return udp_payload(w, hi, p, len);
-    if (len >= 40 && (p[0] >> 4) == 6 && get16(p + 4) + 40u == len)
-        return ipv6(w, p, len);
-    return TRUE;
-}
-
-/* GRE: IP, IPv6 and transparent Ethernet bridging are followed; for other
- * payloads (ERSPAN, PPTP's PPP, WCCP, ...) the outer pair stands for the
- * tunnel, which carries its inner conversations between the same two
- * endpoints. */
-static gboolean
-gre(walk *w, bytes p, guint32 len)
-{
-    guint flags, proto;
-    guint32 off = 4;
-
-    if (len < 4)
-        return short_data(w);
-    flags = get16(p);
-    proto = get16(p + 2);
-    if ((flags & 0x7) != 0 || (flags & 0x4000))     /* enhanced GRE (PPTP) or source routes */
-        return TRUE;
-    if (flags & 0x8000)
-        off += 4;                                   /* checksum and offset */
-    if (flags & 0x2000)
-        off += 4;                                   /* key */
-    if (flags & 0x1000)
-        off += 4;                                   /* sequence number */
-    if (off > len)
-        return short_data(w);
-    if (proto == 0x0800 || proto == 0x86DD || proto == 0x6558)
-        return ethertype(w, proto, p + off, len - off);
-    return TRUE;
-}
-
-/* What an IP layer carries, by protocol number. */
-static gboolean
-transport(walk *w, guint proto, bytes p, guint32 len)
-{
-    switch (proto) {
-    case 1:
-        return icmp(w, p, len, FALSE);
-    case 58:
-        return icmp(w, p, len, TRUE);
-    case 4:                             /* IP in IP */
-        return ip_any(w, p, len);
-    case 41:                            /* IPv6 in IP */
-        return ipv6(w, p, len);
-    case 47:
-        return gre(w, p, len);
-    case 17:
-        return udp(w, p, len);
-    default:
-        return TRUE;
-    }
-}
-
-/* --- IP ------------------------------------------------------------------ */
-
-static gboolean
-nested(walk *w)
-{
-    if (++w->depth > MAX_DEPTH)
-        return refuse(w, "more nested IP layers than the partitioner follows");
-    return TRUE;
-}
-
-/* IPv4 options: loose or strict source routes make Wireshark take the
- * route's last hop as the destination, a pair the header does not show. */
-static gboolean
-source_routed(bytes opt, guint32 len)
-{
-    guint32 i = 0;
-
-    while (i < len) {
-        guint t = opt[i];
-
-        if (t == 0)
-            break;
-        if (t == 1) {
-            i++;
-            continue;
-        }
-        if (t == 0x83 || t == 0x89)
-            return TRUE;
-        if (i + 1 >= len || opt[i + 1] < 2)
-            break;
-        i += opt[i + 1];
-    }
-    return FALSE;
-}
-
-static gboolean
-ipv4(walk *w, bytes p, guint32 len)
-{
-    guint32 hlen, tot, end;
-    guint frag;
-
-    if (len < 20)
-        return short_data(w);
-    if (!nested(w) || !add_key(w, 4, p + 12, p + 16, 4))
-        return FALSE;
-    hlen = (guint32)(p[0] & 0x0F) * 4;
-    tot = get16(p + 2);
-    if (hlen < 20)
-        return TRUE;                    /* bogus header: Wireshark stops here */
-    end = tot >= hlen && tot <= len ? tot : len;
-    if (hlen > end)
-        return short_data(w);
-    if (hlen > 20 && source_routed(p + 20, hlen - 20))
-        return refuse(w, "an IPv4 source route option");
-    frag = get16(p + 6);
-    if ((frag & 0x1FFF) != 0)
-        return TRUE;                    /* a later fragment: its pair is the first's */
-    if (frag & 0x2000)
-        w->in_first_fragment = end == tot;
-    return transport(w, p[9], p + hlen, end - hlen);
-}
-
-static gboolean
-ipv6(walk *w, bytes p, guint32 len)
-{
-    guint32 end, off = 40;
-    guint next;
-
-    if (len < 40)
-        return short_data(w);
-    if ((p[0] >> 4) != 6)
-        return refuse(w, "an IPv6 header whose version is not 6");
-    if (!nested(w) || !add_key(w, 6, p + 8, p + 24, 16))
-        return FALSE;
-    end = get16(p + 4) != 0 && get16(p + 4) + 40u <= len ? get16(p + 4) + 40u : len;
-    next = p[6];
-    for (;;) {
-        guint32 elen;
-
-        switch (next) {
-        case 0:                         /* hop-by-hop options */
-        case 60:                        /* destination options */
-            if (off + 8 > end)
-                return short_data(w);
-            elen = ((guint32)p[off + 1] + 1) * 8;
-            break;
-        case 43:                        /* routing: Wireshark may use the final destination */
-            if (off + 8 > end)
-                return short_data(w);
-            if (p[off + 3] != 0)
-                return refuse(w, "an IPv6 routing header with segments left");
-            elen = ((guint32)p[off + 1] + 1) * 8;
-            break;
-        case 44:                        /* fragment */
-            if (off + 8 > end)
-                return short_data(w);
-            if ((get16(p + off + 2) & 0xFFF8) != 0)
-                return TRUE;
-            if (get16(p + off + 2) & 1)
-                w->in_first_fragment = end == get16(p + 4) + 40u;
-            elen = 8;
-            break;
-        case 51:                        /* authentication header */
-            if (off + 8 > end)
-                return short_data(w);
-            elen = ((guint32)p[off + 1] + 2) * 4;
-            break;
-        default:
-            return transport(w, next, p + off, end - off);
-        }
-        if (elen > end - off)
-            return short_data(w);
-        next = p[off];
-        off += elen;
-    }
-}
-
-/* Wireshark's "ip" dissector: by the version nibble. A bogus version
- * stops the dissection, so nothing above it has a stream. */
-static gboolean
-ip_any(walk *w, bytes p, guint32 len)
-{
-    if (len < 1)
-        return short_data(w);
-    if ((p[0] >> 4) == 4)
-        return ipv4(w, p, len);
-    if ((p[0] >> 4) == 6)
-        return ipv6(w, p, len);
-    return TRUE;
+    return fk_refuse(w, what);
 }
 
 /* --- link layers and ethertypes ----------------------------------------- */
@@ -474,23 +115,23 @@ llc(walk *w, bytes p, guint32 len)
         oui = (guint32)p[3] << 16 | (guint32)p[4] << 8 | p[5];
         pid = get16(p + 6);
         if (oui == 0 || oui == 0xF8)    /* encapsulated Ethernet: pid is an ethertype */
-            return ethertype(w, pid, p + 8, len - 8);
+            return fk_ethertype(w, pid, p + 8, len - 8);
         /* Cisco's CDP, VTP, DTP, PAgP, PVST+ and UDLD: switch control. */
         if (oui == 0x0C && (pid == 0x2000 || pid == 0x2003 || pid == 0x2004 || pid == 0x0104 ||
                             pid == 0x010B || pid == 0x0111))
             return TRUE;
-        return refuse_number(w, "a SNAP header of organisation 0x%06X", oui);
+        return fk_refuse_number(w, "a SNAP header of organisation 0x%06X", oui);
     }
     switch (dsap) {
     case 0x06:                          /* IP */
-        return len < hlen ? TRUE : ip_any(w, p + hlen, len - hlen);
+        return len < hlen ? TRUE : fk_ip_any(w, p + hlen, len - hlen);
     case 0x42:                          /* spanning tree: bridge control */
     case 0xE0:                          /* IPX: its own network layer */
     case 0xF0:                          /* NetBIOS (NetBEUI): no IP */
     case 0xFE:                          /* OSI (IS-IS, ES-IS, CLNP): no IP */
         return TRUE;
     default:
-        return refuse_number(w, "an 802.2 LLC header for service access point 0x%02X", dsap);
+        return fk_refuse_number(w, "an 802.2 LLC header for service access point 0x%02X", dsap);
     }
 }
 
@@ -514,8 +155,8 @@ ethernet(walk *w, bytes p, guint32 len)
     /* Cisco ISL frames (to 01:00:0C:00:00:xx or 0C:00:0C:00:00:xx) carry
      * a whole second frame that Wireshark reads. */
     if (type <= 1500 && (p[0] == 0x01 || p[0] == 0x0C) && p[1] == 0x00 && p[2] == 0x0C && p[3] == 0 && p[4] == 0)
-        return refuse(w, "a Cisco ISL frame");
-    return ethertype(w, type, p + 14, len - 14);
+        return fk_refuse(w, "a Cisco ISL frame");
+    return fk_ethertype(w, type, p + 14, len - 14);
 }
 
 static gboolean
@@ -533,17 +174,17 @@ mpls(walk *w, bytes p, guint32 len)
         off += 4;
         if (entry & 0x100) {
             if (label == 13)
-                return refuse(w, "an MPLS generic associated channel");
+                return fk_refuse(w, "an MPLS generic associated channel");
             break;
         }
     }
     if (off == len)
         return TRUE;
     if ((p[off] >> 4) == 4)
-        return ipv4(w, p + off, len - off);
+        return fk_ipv4(w, p + off, len - off);
     if ((p[off] >> 4) == 6)
-        return ipv6(w, p + off, len - off);
-    return refuse_number(w, "an MPLS payload with first nibble %u (not IP)", p[off] >> 4);
+        return fk_ipv6(w, p + off, len - off);
+    return fk_refuse_number(w, "an MPLS payload with first nibble %u (not IP)", p[off] >> 4);
 }
 
 /* MACsec: encrypted payloads stay opaque; an integrity-only one is read
@@ -560,17 +201,17 @@ macsec(walk *w, bytes p, guint32 len)
     tag = (p[0] & 0x20) ? 14 : 6;
     if (len < tag + 2)
         return TRUE;
-    return ethertype(w, get16(p + tag), p + tag + 2, len - tag - 2);
+    return fk_ethertype(w, get16(p + tag), p + tag + 2, len - tag - 2);
 }
 
-static gboolean
-ethertype(walk *w, guint type, bytes p, guint32 len)
+gboolean
+fk_ethertype(walk *w, guint type, bytes p, guint32 len)
 {
     switch (type) {
     case 0x0800:
-        return ip_any(w, p, len);
+        return fk_ip_any(w, p, len);
     case 0x86DD:
-        return ipv6(w, p, len);
+        return fk_ipv6(w, p, len);
     case 0x6558:                        /* transparent Ethernet bridging (GRE, VXLAN, Geneve) */
         return ethernet(w, p, len);
     case 0x8100:                        /* 802.1Q */
@@ -578,7 +219,7 @@ ethertype(walk *w, guint type, bytes p, guint32 len)
     case 0x9100:                        /* QinQ */
         if (len < 4)
             return TRUE;
-        return ethertype(w, get16(p + 2), p + 4, len - 4);
+        return fk_ethertype(w, get16(p + 2), p + 4, len - 4);
     case 0x8847:
     case 0x8848:
         return mpls(w, p, len);
@@ -591,7 +232,7 @@ ethertype(walk *w, guint type, bytes p, guint32 len)
             return ieee802_3(w, p, len);
         if (known_non_ip(type))
             return TRUE;
-        return refuse_number(w, "ethertype 0x%04X", type);
+        return fk_refuse_number(w, "ethertype 0x%04X", type);
     }
 }
 
@@ -615,9 +256,9 @@ ppp(walk *w, bytes p, guint32 len)
     len -= plen;
     switch (proto) {
     case 0x0021:
-        return ip_any(w, p, len);
+        return fk_ip_any(w, p, len);
     case 0x0057:
-        return ipv6(w, p, len);
+        return fk_ipv6(w, p, len);
     case 0x0281:
     case 0x0283:
         return mpls(w, p, len);
@@ -628,7 +269,7 @@ ppp(walk *w, bytes p, guint32 len)
          * (IPCP, LCP, PAP, CHAP, CCP, ...): negotiation, no IP. */
         if (proto >= 0x8000)
             return TRUE;
-        return refuse_number(w, "PPP protocol 0x%04X", proto);
+        return fk_refuse_number(w, "PPP protocol 0x%04X", proto);
     }
 }
 
@@ -644,8 +285,8 @@ chdlc(walk *w, bytes p, guint32 len)
     if (proto == 0x8035 || proto == 0x2000)     /* SLARP, CDP: line control */
         return TRUE;
     if (proto == 0x0800 || proto == 0x86DD || proto == 0x8847 || proto == 0x8848)
-        return ethertype(w, proto, p + 4, len - 4);
-    return refuse_number(w, "Cisco HDLC protocol 0x%04X", proto);
+        return fk_ethertype(w, proto, p + 4, len - 4);
+    return fk_refuse_number(w, "Cisco HDLC protocol 0x%04X", proto);
 }
 
 /* Wireshark's "ppp_hdlc": Cisco HDLC by its address byte, else PPP with
@@ -667,10 +308,10 @@ static gboolean
 address_family(walk *w, guint32 af, bytes p, guint32 len)
 {
     if (af == 2)
-        return ip_any(w, p, len);
+        return fk_ip_any(w, p, len);
     if (af == 24 || af == 28 || af == 30)
-        return ipv6(w, p, len);
-    return refuse_number(w, "loopback address family %u", af);
+        return fk_ipv6(w, p, len);
+    return fk_refuse_number(w, "loopback address family %u", af);
 }
 
 /* DLT_NULL: a host-order family, or an IRIX 16-bit one, or a Linux
@@ -694,7 +335,7 @@ null_link(walk *w, bytes p, guint32 len)
         h = GUINT16_SWAP_LE_BE(h & 0xFFFF);
     }
     if (h > 1500)
-        return ethertype(w, h, p + 4, len - 4);
+        return fk_ethertype(w, h, p + 4, len - 4);
     return address_family(w, h, p + 4, len - 4);
 }
 
@@ -711,8 +352,8 @@ raw_ip(walk *w, bytes p, guint32 len)
     if (p[6] == 0xFF && p[7] == 0x03)
         return ppp_hdlc(w, p + 6, len - 6);
     if (len >= 10 && memcmp(p, zeroes, 10) == 0)
-        return ip_any(w, p + 10, len - 10);
-    return ip_any(w, p, len);
+        return fk_ip_any(w, p + 10, len - 10);
+    return fk_ip_any(w, p, len);
 }
 
 /* Linux cooked headers: the protocol is an ethertype, or below 1536 one of
@@ -721,12 +362,12 @@ static gboolean
 linux_cooked(walk *w, guint hatype, guint proto, bytes p, guint32 len)
 {
     if (hatype == 778)                  /* ARPHRD_IPGRE: a GRE protocol type */
-        return proto == 0x0800 || proto == 0x86DD || proto == 0x6558 ? ethertype(w, proto, p, len)
-                                                                      : refuse_number(w, "a GRE device's protocol 0x%04X", proto);
+        return proto == 0x0800 || proto == 0x86DD || proto == 0x6558 ? fk_ethertype(w, proto, p, len)
+                                                                      : fk_refuse_number(w, "a GRE device's protocol 0x%04X", proto);
     if (hatype == 824)                  /* ARPHRD_NETLINK: netfilter queues can hold IP */
-        return refuse(w, "a Linux netlink frame");
+        return fk_refuse(w, "a Linux netlink frame");
     if (proto > 1536)
-        return ethertype(w, proto, p, len);
+        return fk_ethertype(w, proto, p, len);
     switch (proto) {
     case 1:                             /* Novell raw 802.3: IPX */
         return TRUE;
@@ -740,7 +381,7 @@ linux_cooked(walk *w, guint hatype, guint proto, bytes p, guint32 len)
     case 0x000D:                        /* CAN FD */
         return TRUE;
     default:
-        return refuse_number(w, "Linux cooked protocol %u", proto);
+        return fk_refuse_number(w, "Linux cooked protocol %u", proto);
     }
 }
 
@@ -765,7 +406,7 @@ unknown_link(walk *w, guint link_type)
         if (link_names[i].link_type == link_type)
             name = link_names[i].name;
     g_snprintf(what, sizeof what, "link type %u (%s)", link_type, name);
-    return refuse(w, what);
+    return fk_refuse(w, what);
 }
 
 gboolean
@@ -787,9 +428,9 @@ frame_keys_get(guint link_type, const guint8 *data, guint32 len, guint64 frame_n
     case 14:                            /* raw IP on BSD/OS */
         return raw_ip(&w, data, len);
     case 228:
-        return ip_any(&w, data, len);
+        return fk_ip_any(&w, data, len);
     case 229:
-        return ipv6(&w, data, len);
+        return fk_ipv6(&w, data, len);
     case 113:                           /* Linux cooked v1: hatype at 2, protocol at 14 */
         return len < 16 ? TRUE : linux_cooked(&w, get16(data + 2), get16(data + 14), data + 16, len - 16);
     case 276:                           /* Linux cooked v2: protocol at 0, hatype at 8 */

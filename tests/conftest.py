@@ -468,15 +468,16 @@ def python3():
     return shutil.which("python3") or "/usr/bin/python3"
 
 
-def generated_capture(name, *args):
-    """A large capture made by captures/generate.py, kept in the build folder
-    (the generator is deterministic, so it is made once)."""
+def generated_capture(name, *args, command="scale"):
+    """A capture made by captures/generate.py `command` (a large one unless
+    told), kept in the build folder (the generator is deterministic, so it
+    is made once)."""
     folder = os.path.join(BUILD, "test-captures")
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, name)
     if not os.path.exists(path):
         tmp = "%s.%d.tmp" % (path, os.getpid())     # two tests may make it at once (ctest -j)
-        subprocess.run([python3(), generator(), "scale", tmp] + list(args), check=True)
+        subprocess.run([python3(), generator(), command, tmp] + list(args), check=True)
         os.rename(tmp, path)
         os.chmod(path, 0o644)
     return path

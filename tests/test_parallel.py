@@ -169,6 +169,22 @@ def test_unsafe_capture_falls_back_to_one_tshark():
     assert len(lines) == 1 and "frame 1" in lines[0], proc.stderr
 
 
+# captures/generate.py sdp: media set up by SIP/SDP (over UDP, and over TCP
+# with the body in a second segment) and RTSP, whose conversations Wireshark
+# shares between peers, across address pairs; and each signature the
+# partitioner refuses a frame for, alone, with the word its reason names.
+MEDIA_SETUP_CASES = [("all", 2, "SDP"), ("all", 3, "SDP"), ("m-line", 2, "SDP"), ("c-line", 2, "SDP"),
+                     ("content-type", 2, "SDP"), ("fragment", 2, "SDP"), ("rtsp", 2, "RTSP")]
+
+
+@pytest.mark.parametrize("kind,jobs,word", MEDIA_SETUP_CASES, ids=["%s-j%d" % c[:2] for c in MEDIA_SETUP_CASES])
+def test_media_setup_falls_back_to_one_tshark(kind, jobs, word):
+    cap = generated_capture("sdp-%s.pcap" % kind, "--signature", kind, command="sdp")
+    proc = check_parallel(cap, ("proto=all",), jobs, "par-sdp-%s-j%d" % (kind, jobs))
+    lines = [l for l in stderr_lines(proc) if "one tshark" in l]
+    assert len(lines) == 1 and "frame 1 has" in lines[0] and word in lines[0], proc.stderr
+
+
 @pytest.mark.parametrize("opt", ["proto=icmp", "max_open=0", "bogus=1", "select=tcp.port ==", "format=pcapx"])
 def test_bad_options_fail_as_the_plugin_does(opt):
     work = scratch("par-bad-" + set_id([opt]))
