@@ -76,13 +76,17 @@ catch_stop_signals(void)
     signal(SIGPIPE, SIG_IGN);           /* a worker that stopped: EPIPE, an error with its cause */
 }
 
+/* The first entry of the parts that could not be removed, and why. */
+static char *remove_failed;
+
 static int
 remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
     (void)sb;
     (void)flag;
     (void)ftw;
-    remove(path);
+    if (remove(path) != 0 && errno != ENOENT && remove_failed == NULL)
+        remove_failed = g_strdup_printf("\"%s\": %s", path, g_strerror(errno));
     return 0;
 }
 
@@ -91,6 +95,11 @@ remove_parts_folder(const char *path)
 {
     /* FTW_PHYS: a symlink is removed, never followed. */
     nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (remove_failed != NULL) {
+        /* The split itself stands (or failed for its own reason): a warning. */
+        fprintf(stderr, "flowsplit: warning: cannot remove %s; remove \"%s\" by hand\n", remove_failed, path);
+        g_clear_pointer(&remove_failed, g_free);
+    }
 }
 
 int

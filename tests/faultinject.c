@@ -32,7 +32,8 @@
  * files with openat(dir_fd, name, O_CREAT|O_EXCL|O_NOFOLLOW ...)); on a
  * descriptor opened so (a table says which): write, writev, pwrite,
  * ftruncate, fsync, fdatasync, close; unlink, unlinkat, rename, renameat of
- * a name in the folder; and, on a FILE whose descriptor is in the folder,
+ * a name in the folder (renameat2 and linkat too, for the flowsplit
+ * command's merge); and, on a FILE whose descriptor is in the folder,
  * the stdio calls wiretap writes with (fwrite, fputc, putc, fflush,
  * fclose): glibc's stdio writes with its own internal write(), which no
  * preload can see.
@@ -112,7 +113,7 @@ next_symbol(void **slot, const char *name)
 static void *real_open, *real_open64, *real_openat, *real_openat64, *real_fopen, *real_fopen64;
 static void *real_write, *real_writev, *real_pwrite, *real_pwrite64, *real_ftruncate, *real_ftruncate64;
 static void *real_fsync, *real_fdatasync, *real_close;
-static void *real_unlink, *real_unlinkat, *real_rename, *real_renameat;
+static void *real_unlink, *real_unlinkat, *real_rename, *real_renameat, *real_renameat2, *real_linkat;
 static void *real_fwrite, *real_fputc, *real_putc, *real_fflush, *real_fclose;
 
 typedef int (*open_fn)(const char *, int, ...);
@@ -127,6 +128,8 @@ typedef int (*path_fn)(const char *);
 typedef int (*unlinkat_fn)(int, const char *, int);
 typedef int (*rename_fn)(const char *, const char *);
 typedef int (*renameat_fn)(int, const char *, int, const char *);
+typedef int (*renameat2_fn)(int, const char *, int, const char *, unsigned int);
+typedef int (*linkat_fn)(int, const char *, int, const char *, int);
 typedef size_t (*fwrite_fn)(const void *, size_t, size_t, FILE *);
 typedef int (*fputc_fn)(int, FILE *);
 typedef int (*file_fn)(FILE *);
@@ -598,6 +601,31 @@ renameat(int from_dir, const char *from, int to_dir, const char *to)
     if (name != NULL && should_fail("renameat", name))
         return fail_int();
     return REAL(renameat_fn, renameat)(from_dir, from, to_dir, to);
+}
+
+/* The flowsplit command's merge moves files with these. */
+int
+renameat2(int from_dir, const char *from, int to_dir, const char *to, unsigned int flags)
+{
+    const char *name = at_inside(from_dir, from);
+
+    if (name == NULL)
+        name = at_inside(to_dir, to);
+    if (name != NULL && should_fail("renameat2", name))
+        return fail_int();
+    return REAL(renameat2_fn, renameat2)(from_dir, from, to_dir, to, flags);
+}
+
+int
+linkat(int from_dir, const char *from, int to_dir, const char *to, int flags)
+{
+    const char *name = at_inside(from_dir, from);
+
+    if (name == NULL)
+        name = at_inside(to_dir, to);
+    if (name != NULL && should_fail("linkat", name))
+        return fail_int();
+    return REAL(linkat_fn, linkat)(from_dir, from, to_dir, to, flags);
 }
 
 /* ---- stdio (wiretap's writing) ---- */

@@ -5,7 +5,8 @@ same counts in its summary and the same exit status; the steps on their own
 (flowsplit partition, GNU parallel over the jobs, flowsplit merge) too; a
 capture that cannot be partitioned safely is split by one tshark, saying
 why; bad options fail as the plugin fails; a failing or interrupted worker
-fails the run and leaves nothing under the final names.
+fails the run and leaves nothing under the final names, and so does every
+fault of the command's own writes and moves.
 
 Every capture (ours and the public ones) takes two (option set, -j) pairs,
 rotated so that across the captures every option set meets every -j; two
@@ -247,6 +248,66 @@ def test_failing_worker_fails_the_run():
     assert proc.returncode == 2, proc.stderr
     assert any("No space left on device" in l for l in stderr_lines(proc)), proc.stderr
     assert os.listdir(out) == [], os.listdir(out)
+
+
+def merge_fault_points():
+    """The calls the flowsplit process itself makes in the output folder
+    (frame maps, the workers' stderr files, the merge's moves, streams.csv,
+    the parts' removal) that the sweep fails: every one, or an even sample
+    of this many (fewer in the quick passes)."""
+    return 12 if os.environ.get("FLOWSPLIT_PARALLEL_QUICK") else 40
+
+
+def test_every_fault_of_the_command_itself():
+    """Each call flowsplit makes in the output folder fails once (ENOSPC):
+    either the split completes, the folder one tshark writes, or it fails
+    with exit 2 and a line naming the cause, and the folder holds nothing
+    of it (a merge that failed moved its files back); a parts folder it
+    could not remove is named in a warning."""
+    shim = os.path.join(BUILD, "tests", "faultinject.so")
+    if not os.path.exists(shim):
+        pytest.skip("faultinject.so is not built")
+    cap = os.path.join(os.path.dirname(bundled_captures()[0]), "mixed.pcap")
+    work = scratch("par-cmd-faults")
+    single = os.path.join(work, "single")
+    ref = split(cap, single, "proto=all")
+    assert ref.returncode == 0, ref.stderr
+
+    def run(k, extra):
+        out = os.path.join(work, "out-%d" % k)
+        os.makedirs(out)
+        os.chmod(out, 0o777)
+        env = {"LD_PRELOAD": readable(shim), "FLOWSPLIT_FAULT_DIR": out, "FLOWSPLIT_FAULT_PROGRAM": "flowsplit",
+               "FLOWSPLIT_FAULT_ERRNO": "ENOSPC"}
+        env.update(extra)
+        return out, run_flowsplit(split_args(cap, out, ("proto=all",)), prefix=("-j", "2"), extra_env=env)
+
+    count_file = os.path.join(work, "count")
+    out, counted = run(0, {"FLOWSPLIT_FAULT_COUNT": count_file})
+    assert counted.returncode == 0, counted.stderr
+    same_folders(single, out)
+    with open(count_file) as f:
+        n = int(f.read())
+    assert n > 10, "the sweep sees the command's own calls"
+    sample = merge_fault_points()
+    points = range(1, n + 1) if n <= sample else sorted({1 + i * (n - 1) // (sample - 1) for i in range(sample)})
+    failed = 0
+    for k in points:
+        out, proc = run(k, {"FLOWSPLIT_FAULT_AT": str(k)})
+        names = [x for x in os.listdir(out) if not x.startswith(".flowsplit-parts-")]
+        leftover = [x for x in os.listdir(out) if x.startswith(".flowsplit-parts-")]
+        if leftover:
+            assert any("warning: cannot remove" in l for l in stderr_lines(proc)), (k, proc.stderr)
+        if proc.returncode == 0:
+            assert sorted(names) == sorted(os.listdir(single)), (k, proc.stderr)
+            match, mismatch, errors = filecmp.cmpfiles(single, out, names, shallow=False)
+            assert not mismatch and not errors, (k, mismatch + errors)
+            continue
+        failed += 1
+        assert proc.returncode == 2, (k, proc.stderr)
+        assert any("No space left on device" in l for l in stderr_lines(proc)), (k, proc.stderr)
+        assert names == [], (k, names, proc.stderr)
+    assert failed > 0
 
 
 def test_interrupt_stops_every_worker():
