@@ -974,6 +974,20 @@ SDP_SIGNATURES = {
 }
 
 
+# Signalling the partitioner knows by its ports or binary header instead
+# (media_setup_by_port): kind -> (TCP?, server port, first payload).
+RPC_CALL = struct.pack("!IIIIIIIIII", 0x1234, 0, 2, 100003, 3, 0, 0, 0, 0, 0)
+PORT_SIGNATURES = {
+    "h225": (True, 1720, b"\x03\x00\x00\x10" + b"\x08\x02\x00\x01" + b"\x00" * 8),
+    "skinny": (True, 2000, struct.pack("<III", 4, 0, 0x0000)),
+    "portmap": (False, 111, struct.pack("!IIIIIIIIIIIIII", 0x99, 0, 2, 100000, 2, 3, 0, 0, 0, 0,
+                                          100005, 3, 17, 0)),
+    "rpc-udp": (False, 2049, RPC_CALL),
+    "coap": (False, 5683, b"\x40\x01\x12\x34\xb4test"),
+    "dof": (False, 3567, b"\x00\x00\x00\x00\x00\x00"),
+}
+
+
 def sdp_body(addr, port, media):
     a = addr.encode()
     return (b"v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=%s %d RTP/AVP 0\r\n"
@@ -1032,6 +1046,15 @@ def signature_scripts(kind, rng):
     if kind == "fragment":
         dgram = udp(5062, 5062, SDP_SIGNATURES[kind], "10.0.3.1", "10.0.3.9")
         return [[ether(f) for f in reversed(ipv4_fragments("10.0.3.1", "10.0.3.9", 17, dgram, 77, 1000))]]
+    if kind in PORT_SIGNATURES:
+        is_tcp, port, payload = PORT_SIGNATURES[kind]
+        if not is_tcp:
+            return [[ether(ipv4("10.0.3.1", "10.0.3.9", 17, udp(40200, port, payload, "10.0.3.1", "10.0.3.9"))),
+                     ether(ipv4("10.0.3.9", "10.0.3.1", 17, udp(port, 40200, rng.randbytes(28), "10.0.3.9",
+                                                                "10.0.3.1")))]]
+        c = Conn("10.0.3.1", "10.0.3.9", 40100, port, rng.getrandbits(32), rng.getrandbits(32))
+        c.handshake()
+        return [[c.frame(True, TH_PSH | TH_ACK, payload), c.frame(False, TH_ACK)] + c.close()]
     c = Conn("10.0.3.1", "10.0.3.9", 40100, 5060, rng.getrandbits(32), rng.getrandbits(32))
     c.handshake()
     return [[c.frame(True, TH_PSH | TH_ACK, SDP_SIGNATURES[kind]), c.frame(False, TH_ACK)] + c.exchange(rng, 1)
@@ -1074,7 +1097,7 @@ def main():
     h.add_argument("--seed", type=int, default=1)
     d = sub.add_parser("sdp")
     d.add_argument("out")
-    d.add_argument("--signature", choices=["all"] + sorted(SDP_SIGNATURES), default="all")
+    d.add_argument("--signature", choices=["all"] + sorted(SDP_SIGNATURES) + sorted(PORT_SIGNATURES), default="all")
     a = ap.parse_args()
     if a.cmd == "bundled":
         bundled(a.dir)

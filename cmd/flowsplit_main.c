@@ -164,8 +164,7 @@ hand_merge(int argc, char **argv)
                                       (const char *const *)maps->pdata, &opts, &counts, &error);
 
         if (r == MERGE_OK)
-            fprintf(stderr, "flowsplit: %" G_GUINT64_FORMAT " streams, %" G_GUINT64_FORMAT " frames written to %"
-                    G_GUINT64_FORMAT " files in %s\n", counts.streams, counts.frames, counts.files, opts.out_dir);
+            merge_print_summary(&counts, opts.out_dir, "");
         else
             fprintf(stderr, "%s\n", error);
         status = r == MERGE_OK ? 0 : r == MERGE_UNSAFE ? 3 : 2;

@@ -72,6 +72,7 @@ later_fragment(walk *w, guint proto, bytes p, guint32 len)
 static gboolean
 tcp(walk *w, bytes p, guint32 len)
 {
+    const char *what;
     guint32 hlen;
 
     if (len < 20)
@@ -79,6 +80,8 @@ tcp(walk *w, bytes p, guint32 len)
     hlen = (guint32)(p[12] >> 4) * 4;
     if (hlen < 20 || hlen > len)
         return TRUE;
+    if ((what = media_setup_by_port(TRUE, get16(p), get16(p + 2), p + hlen, len - hlen)) != NULL)
+        return fk_refuse(w, what);
     return payload(w, p + hlen, len - hlen);
 }
 
@@ -190,6 +193,7 @@ is_tunnel_port(guint port)
 static gboolean
 udp(walk *w, bytes p, guint32 len)
 {
+    const char *what;
     guint sport, dport, ulen, lo, hi;
 
     if (len < 8)
@@ -209,6 +213,8 @@ udp(walk *w, bytes p, guint32 len)
         return udp_payload(w, hi, p, len);
     if (len >= 40 && (p[0] >> 4) == 6 && get16(p + 4) + 40u == len)
         return fk_ipv6(w, p, len);
+    if ((what = media_setup_by_port(FALSE, sport, dport, p, len)) != NULL)
+        return fk_refuse(w, what);
     return payload(w, p, len);
 }
 

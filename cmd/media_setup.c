@@ -17,9 +17,20 @@
  *     after it (client_port=, server_port=, port=): RTSP sets up RTP
  *     conversations from it without any SDP.
  *
+ * Binary signalling is known by its ports instead (media_setup_by_port):
+ * H.225 (TCP 1720), whose h245Address and tunnelled H.245 open media
+ * channels; Skinny (TCP 2000); RPC portmap (UDP 111), whose GETPORT reply
+ * opens the returned port to any peer; every ONC-RPC call over UDP (the
+ * reply's conversation is keyed on the caller's address and the server's
+ * port only), found by its header; CoAP (UDP 5683) and DOF (UDP 3567,
+ * 5567), which create such conversations for every message. A false
+ * alarm only costs the capture its parallel split.
+ *
  * Not caught, so such a capture can still be split wrongly:
- *   - binary setups: H.245 in H.323 (OpenLogicalChannel addresses), Skinny
- *     (StartMediaTransmission, OpenReceiveChannelAck), binary MEGACO;
+ *   - binary setups on other ports: H.245 on its own connection when the
+ *     H.225 that announced it is not in the capture, Skinny moved off
+ *     2000, binary MEGACO, mobile signalling over SCTP (RANAP, BSSMAP,
+ *     NBAP);
  *   - a signature cut across TCP segments or IP fragments, when no other
  *     signature is whole in one of them;
  *   - bodies Wireshark decodes and this search does not: TLS decrypted
@@ -41,6 +52,7 @@ typedef const guint8 *bytes;
 
 #define SDP_REASON "a session description (SDP) that sets up media conversations Wireshark shares between peers"
 #define RTSP_REASON "an RTSP Transport header that sets up media conversations Wireshark shares between peers"
+#define SHARED_BY " that sets up conversations Wireshark shares between peers"
 
 /* p[0..left) begins with the n bytes of s. */
 static gboolean
@@ -138,5 +150,37 @@ media_setup_find(const guint8 *p, gsize len)
         return SDP_REASON;
     if (any_at(p, len, ':', rtsp_transport))
         return RTSP_REASON;
+    return NULL;
+}
+
+/* An ONC-RPC call's header: xid, message type 0 (call), RPC version 2,
+ * then program, version and procedure. */
+static gboolean
+rpc_call(bytes p, gsize len)
+{
+    static const guint8 call_v2[8] = { 0, 0, 0, 0, 0, 0, 0, 2 };
+
+    return len >= 24 && memcmp(p + 4, call_v2, sizeof call_v2) == 0;
+}
+
+const char *
+media_setup_by_port(gboolean tcp, guint sport, guint dport, const guint8 *p, gsize len)
+{
+    /* TCP tries the lower port's dissector first, so a client that
+     * happens to use 1720 or 2000 towards a web server is not signalling. */
+    if (tcp && MIN(sport, dport) == 1720)
+        return "H.225 signalling (TCP port 1720)" SHARED_BY;
+    if (tcp && MIN(sport, dport) == 2000)
+        return "Skinny signalling (TCP port 2000)" SHARED_BY;
+    if (tcp)
+        return NULL;
+    if (sport == 111 || dport == 111)
+        return "RPC portmap (UDP port 111)" SHARED_BY;
+    if (sport == 5683 || dport == 5683)
+        return "CoAP (UDP port 5683)" SHARED_BY;
+    if (sport == 3567 || dport == 3567 || sport == 5567 || dport == 5567)
+        return "DOF (UDP port 3567 or 5567)" SHARED_BY;
+    if (rpc_call(p, len))
+        return "an ONC-RPC call over UDP" SHARED_BY;
     return NULL;
 }

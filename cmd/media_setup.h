@@ -17,4 +17,10 @@
  * description (SDP) that ..."), or NULL when no signature is in it. */
 const char *media_setup_find(const guint8 *p, gsize len);
 
+/* The same for what a transport's ports or a UDP payload's binary header
+ * say: signalling Wireshark answers with such conversations (H.225/H.245,
+ * Skinny, RPC portmap, ONC-RPC calls over UDP, CoAP, DOF). tcp: TCP, else
+ * UDP. NULL when none. */
+const char *media_setup_by_port(gboolean tcp, guint sport, guint dport, const guint8 *p, gsize len);
+
 #endif /* FLOWSPLIT_MEDIA_SETUP_H */

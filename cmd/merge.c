@@ -269,23 +269,52 @@ remove_earlier_split(merger *m)
     return r;
 }
 
+/* The names in the output folder now (after an earlier split's removal):
+ * one pass over the folder, where a look-up per kept file would cost tens
+ * of thousands of calls for a folder that is nearly always empty. */
+static GHashTable *
+names_in_output(merger *m)
+{
+    int fd = dup(m->out_fd);
+    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+    GHashTable *names;
+    struct dirent *de;
+
+    if (dir == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    rewinddir(dir);
+    while ((de = readdir(dir)) != NULL)
+        g_hash_table_add(names, g_strdup(de->d_name));
+    closedir(dir);
+    return names;
+}
+
 /* No kept file's name is taken in the output folder: found now, before
  * the first rename, rather than halfway through. */
 static merge_result
 check_names_free(merger *m)
 {
-    struct stat st;
+    GHashTable *names = names_in_output(m);
+    merge_result r = MERGE_OK;
 
-    for (int t = 0; t < FS_TRANSPORT_COUNT; t++) {
-        for (guint g = 0; g < m->order[t]->len; g++) {
-            const shard_row *r = g_ptr_array_index(m->order[t], g);
+    if (names == NULL)
+        return fail(m, MERGE_FAILED, "flowsplit: cannot read output folder \"%s\": %s", m->opts->out_dir,
+                    g_strerror(errno));
+    for (int t = 0; t < FS_TRANSPORT_COUNT && r == MERGE_OK && g_hash_table_size(names) > 2; t++) {
+        for (guint g = 0; g < m->order[t]->len && r == MERGE_OK; g++) {
+            const shard_row *row = g_ptr_array_index(m->order[t], g);
 
-            if (r->new_name != NULL && fstatat(m->out_fd, r->new_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-                return fail(m, MERGE_FAILED, "flowsplit: \"%s/%s\" already exists; add -X flowsplit:replace=yes "
-                            "or choose another out=DIR", m->opts->out_dir, r->new_name);
+            if (row->new_name != NULL && g_hash_table_contains(names, row->new_name))
+                r = fail(m, MERGE_FAILED, "flowsplit: \"%s/%s\" already exists; add -X flowsplit:replace=yes "
+                         "or choose another out=DIR", m->opts->out_dir, row->new_name);
         }
     }
-    return MERGE_OK;
+    g_hash_table_destroy(names);
+    return r;
 }
 
 /* rename() that never replaces: renameat2's RENAME_NOREPLACE, or where the
@@ -370,7 +399,6 @@ move_file(merger *m, const shard_row *r, merge_counts *counts)
                     m->opts->out_dir, r->new_name, g_strerror(errno));
     g_ptr_array_add(m->moved, (gpointer)r);
     counts->files++;
-    counts->bytes += (guint64)st.st_size;
     return MERGE_OK;
 }
 
@@ -405,6 +433,7 @@ move_files(merger *m, merge_counts *counts)
                 continue;
             counts->streams++;
             counts->frames += row->written;
+            counts->bytes += row->written_bytes;
             if (row->new_name != NULL)
                 r = move_file(m, row, counts);
         }
@@ -425,7 +454,7 @@ format_row(GString *out, const merge_shard *sh, const char *fields, const shard_
     for (guint i = 0; i < sh->n_columns; i++, fields += strlen(fields) + 1) {
         int c = (int)i;
 
-        if (c == sh->col[COL_SELECTED] || c == sh->col[COL_WRITTEN])
+        if (c == sh->col[COL_SELECTED] || c == sh->col[COL_WRITTEN] || c == sh->col[COL_WRITTEN_BYTES])
             continue;
         if (!first)
             g_string_append_c(out, ',');
@@ -556,6 +585,14 @@ merger_clear(merger *m)
         close(m->out_fd);
     g_ptr_array_free(m->moved, TRUE);
     g_free(m->shards);
+}
+
+void
+merge_print_summary(const merge_counts *c, const char *out_dir, const char *tail)
+{
+    fprintf(stderr, "flowsplit: %" G_GUINT64_FORMAT " streams, %" G_GUINT64_FORMAT " frames written to %"
+            G_GUINT64_FORMAT " files in %s (%.1f MB)%s\n", c->streams, c->frames, c->files, out_dir,
+            (double)c->bytes / 1e6, tail);
 }
 
 merge_result

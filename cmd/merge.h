@@ -33,8 +33,13 @@ typedef struct {
     guint64 streams;    /* streams in the merged split (rows of streams.csv) */
     guint64 frames;     /* frames written to their files, as the plugin's summary counts them */
     guint64 files;
-    guint64 bytes;      /* bytes of the files */
+    guint64 bytes;      /* captured bytes of the frames written, as the plugin's summary counts them */
 } merge_counts;
+
+/* The summary line of a merged split, as the plugin begins its own:
+ * "flowsplit: S streams, F frames written to K files in DIR (X MB)", then
+ * `tail` (", on N tshark processes") and a newline, to stderr. */
+void merge_print_summary(const merge_counts *counts, const char *out_dir, const char *tail);
 
 /* Merges n shards: shard_dirs[k] is shard k's output folder (its out=) and
  * map_paths[k] its frame map (partition.h). opts are the user's options:

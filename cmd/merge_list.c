@@ -18,7 +18,7 @@
 
 static const char *const col_names[COL_COUNT] = {
     "stream", "file", "first_frame", "last_frame", "proto", "addr_a", "port_a", "addr_b", "port_b",
-    "selected", "written"
+    "selected", "written", "written_bytes"
 };
 
 static merge_result
@@ -173,7 +173,8 @@ read_row(merge_shard *sh, char *line, guint line_no, char **error)
         || !parse_number(merge_field_at(line, sh->col[COL_FIRST]), G_MAXUINT64, &first)
         || !parse_number(merge_field_at(line, sh->col[COL_LAST]), G_MAXUINT64, &last)
         || !parse_number(merge_field_at(line, sh->col[COL_SELECTED]), 1, &selected)
-        || !parse_number(merge_field_at(line, sh->col[COL_WRITTEN]), G_MAXUINT64, &row.written))
+        || !parse_number(merge_field_at(line, sh->col[COL_WRITTEN]), G_MAXUINT64, &row.written)
+        || !parse_number(merge_field_at(line, sh->col[COL_WRITTEN_BYTES]), G_MAXUINT64, &row.written_bytes))
         return list_fail(error, "flowsplit: \"%s/" MERGE_SHARD_LIST "\" line %u: a bad proto, stream, "
                     "frame, selected or written value", sh->dir, line_no);
     if (!map_frame(sh, first, &row.first) || !map_frame(sh, last, &row.last))

@@ -15,7 +15,7 @@
 /* The columns the merge reads or rewrites, found by name in the header;
  * every other column is copied as it is. */
 enum { COL_STREAM, COL_FILE, COL_FIRST, COL_LAST, COL_PROTO, COL_ADDR_A, COL_PORT_A, COL_ADDR_B, COL_PORT_B,
-       COL_SELECTED, COL_WRITTEN, COL_COUNT };
+       COL_SELECTED, COL_WRITTEN, COL_WRITTEN_BYTES, COL_COUNT };
 
 /* One stream of a shard. */
 typedef struct {
@@ -24,6 +24,7 @@ typedef struct {
     guint32 local;          /* the shard's stream number */
     guint64 first, last;    /* input frame numbers (the frame map's) */
     guint64 written;
+    guint64 written_bytes;
     gboolean selected;
     /* Set by the merge: */
     guint32 global;         /* the whole capture's stream number */

@@ -21,9 +21,7 @@
 
 #include "capture_reader.h"
 #include "frame_keys.h"
-
-#define SHARD_BUFFER    (256u << 10)
-#define MAP_BUFFER      (64u << 10)
+#include "shard_writer.h"
 
 /* --- the key table: open addressing over the distinct pairs -------------- */
 
@@ -293,89 +291,7 @@ partition_plan_free(partition_plan *p)
     g_free(p);
 }
 
-/* --- the second pass: buffered, whole writes ----------------------------- */
-
-typedef struct {
-    int fd, map_fd;
-    guint8 *buf, *map;
-    gsize used, map_used;
-    guint64 frames;
-} shard_out;
-
-/* Writes all of it, through interrupted and short writes; 0 or an errno. */
-static int
-write_all(int fd, const guint8 *b, gsize n)
-{
-    while (n > 0) {
-        ssize_t done = write(fd, b, n);
-
-        if (done < 0) {
-            if (errno == EINTR)
-                continue;
-            return errno;
-        }
-        b += done;
-        n -= (gsize)done;
-    }
-    return 0;
-}
-
-static gboolean
-failed(guint k, const char *what, int err, char **error)
-{
-    *error = g_strdup_printf("flowsplit: cannot write shard %u%s: %s", k, what, g_strerror(err));
-    return FALSE;
-}
-
-static gboolean
-flush_shard(shard_out *s, guint k, char **error)
-{
-    int err;
-
-    if (s->used > 0 && (err = write_all(s->fd, s->buf, s->used)) != 0)
-        return failed(k, "", err, error);
-    s->used = 0;
-    if (s->map_used > 0 && (err = write_all(s->map_fd, s->map, s->map_used)) != 0)
-        return failed(k, "'s frame map", err, error);
-    s->map_used = 0;
-    return TRUE;
-}
-
-static gboolean
-put(shard_out *s, guint k, const guint8 *b, gsize n, char **error)
-{
-    int err;
-
-    if (s->used + n > SHARD_BUFFER) {
-        if (s->used > 0 && (err = write_all(s->fd, s->buf, s->used)) != 0)
-            return failed(k, "", err, error);
-        s->used = 0;
-        if (n > SHARD_BUFFER)
-            return (err = write_all(s->fd, b, n)) == 0 || failed(k, "", err, error);
-    }
-    memcpy(s->buf + s->used, b, n);
-    s->used += n;
-    return TRUE;
-}
-
-static gboolean
-put_frame(shard_out *s, guint k, const capture_record *rec, char **error)
-{
-    guint64 le = GUINT64_TO_LE(rec->frame_number);
-    int err;
-
-    if (!put(s, k, rec->raw, rec->raw_len, error))
-        return FALSE;
-    if (s->map_used + sizeof le > MAP_BUFFER) {
-        if ((err = write_all(s->map_fd, s->map, s->map_used)) != 0)
-            return failed(k, "'s frame map", err, error);
-        s->map_used = 0;
-    }
-    memcpy(s->map + s->map_used, &le, sizeof le);
-    s->map_used += sizeof le;
-    s->frames++;
-    return TRUE;
-}
+/* --- the second pass: every record to its shard (shard_writer.h) --------- */
 
 static gboolean
 changed(const partition_plan *p, guint64 frame, char **error)
@@ -406,7 +322,7 @@ frame_shard(const partition_plan *p, const capture_record *rec)
 }
 
 static gboolean
-copy_records(partition_plan *p, capture_reader *r, shard_out *out, char **error)
+copy_records(partition_plan *p, capture_reader *r, shard_writer *out, char **error)
 {
     capture_record rec;
     capture_status st;
@@ -418,14 +334,14 @@ copy_records(partition_plan *p, capture_reader *r, shard_out *out, char **error)
 
         if (!rec.is_frame) {
             for (guint j = 0; j < p->n_shards; j++)
-                if (!put(&out[j], j, rec.raw, rec.raw_len, error))
+                if (!shard_writer_put(out, j, rec.raw, rec.raw_len, error))
                     return FALSE;
             continue;
         }
         frames++;
         if (frames > p->frames || (k = frame_shard(p, &rec)) == -2)
             return changed(p, frames, error);
-        if (k >= 0 && !put_frame(&out[k], (guint)k, &rec, error))
+        if (k >= 0 && !shard_writer_put_frame(out, (guint)k, rec.raw, rec.raw_len, rec.frame_number, error))
             return FALSE;
     }
     if (p->max_frames != 0 && frames == p->max_frames)
@@ -446,27 +362,14 @@ gboolean
 partition_plan_write(partition_plan *p, const int *capture_fds, const int *map_fds, char **error)
 {
     capture_reader *r = capture_reader_open(p->input, error);
-    shard_out *out;
-    gboolean ok = TRUE;
+    shard_writer *out;
+    gboolean ok;
 
     if (r == NULL)
         return FALSE;
-    out = g_new0(shard_out, p->n_shards);
-    for (guint k = 0; k < p->n_shards; k++) {
-        out[k].fd = capture_fds[k];
-        out[k].map_fd = map_fds[k];
-        out[k].buf = g_malloc(SHARD_BUFFER);
-        out[k].map = g_malloc(MAP_BUFFER);
-    }
-    if (ok)
-        ok = copy_records(p, r, out, error);
-    for (guint k = 0; ok && k < p->n_shards; k++)
-        ok = flush_shard(&out[k], k, error);
-    for (guint k = 0; k < p->n_shards; k++) {
-        g_free(out[k].buf);
-        g_free(out[k].map);
-    }
-    g_free(out);
+    out = shard_writer_new(p->n_shards, capture_fds, map_fds);
+    ok = copy_records(p, r, out, error) && shard_writer_finish(out, error);
+    shard_writer_free(out);
     capture_reader_close(r);
     return ok;
 }

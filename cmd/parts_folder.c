@@ -261,9 +261,10 @@ parts_merge(const char *parts_arg)
                              &counts, &error);
         }
         if (r == MERGE_OK) {
-            fprintf(stderr, "flowsplit: %" G_GUINT64_FORMAT " streams, %" G_GUINT64_FORMAT " frames written to %"
-                    G_GUINT64_FORMAT " files in %s (%.1f MB), on %u shards\n", counts.streams, counts.frames,
-                    counts.files, a.opts.out_dir, (double)counts.bytes / 1e6, n);
+            char *tail = g_strdup_printf(", on %u shards", n);
+
+            merge_print_summary(&counts, a.opts.out_dir, tail);
+            g_free(tail);
             remove_parts_folder(parts);
         } else if (r == MERGE_UNSAFE) {
             char *why = g_strdup_printf("%s; splitting on one tshark", error);

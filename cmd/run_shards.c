@@ -221,9 +221,10 @@ first_failed(const worker *workers, guint n)
 static void
 print_summary(const tshark_args *a, const merge_counts *c, guint n)
 {
-    fprintf(stderr, "flowsplit: %" G_GUINT64_FORMAT " streams, %" G_GUINT64_FORMAT " frames written to %"
-            G_GUINT64_FORMAT " files in %s (%.1f MB), on %u tshark processes\n", c->streams, c->frames, c->files,
-            a->opts.out_dir, (double)c->bytes / 1e6, n);
+    char *tail = g_strdup_printf(", on %u tshark processes", n);
+
+    merge_print_summary(c, a->opts.out_dir, tail);
+    g_free(tail);
 }
 
 typedef struct {

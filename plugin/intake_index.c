@@ -41,6 +41,7 @@ fill_row(const flow_stream *st, stream_index_row *row)
     row->file_name = st->file != NULL && st->selected ? stream_file_name_of(st->file) : NULL;
     row->selected = st->selected;
     row->written = st->file != NULL && st->selected ? stream_file_frames(st->file) : 0;
+    row->written_bytes = st->file != NULL && st->selected ? stream_file_bytes(st->file) : 0;
 }
 
 static gboolean

@@ -25,8 +25,9 @@
  * index under its name, and a live capture can rewrite it as it goes.
  *
  * A shard's split (shard=yes) writes shard-streams.csv the same way
- * instead: the same columns and two more at the end, selected and written
- * (the frame records in the stream's file), a row for every stream.
+ * instead: the same columns and three more at the end, selected, written
+ * (the frame records in the stream's file) and written_bytes (their
+ * captured bytes), a row for every stream.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -52,7 +53,7 @@
     "first_frame,last_frame,start,duration,syn,close,tls_sni,tls_alpn,ja3,proto"
 
 static const char index_header[] = INDEX_COLUMNS "\r\n";
-static const char shard_header[] = INDEX_COLUMNS ",selected,written\r\n";
+static const char shard_header[] = INDEX_COLUMNS ",selected,written,written_bytes\r\n";
 static const char counts_header[] = "transport,streams\r\n";
 
 /* A copy of src whose bytes are in store (16 bytes) when they fit, else
@@ -260,7 +261,8 @@ format_row(GString *line, const stream_index_row *row, stream_index_kind kind)
     put_field(line, f->ja3, FALSE);
     put_field(line, row->transport, kind == STREAM_INDEX_PLAIN);
     if (kind == STREAM_INDEX_SHARD)
-        g_string_append_printf(line, "%d,%" G_GUINT64_FORMAT "\r\n", row->selected ? 1 : 0, row->written);
+        g_string_append_printf(line, "%d,%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT "\r\n", row->selected ? 1 : 0,
+                               row->written, row->written_bytes);
 }
 
 /* The rows, into the open file fd. FALSE with errno set. */

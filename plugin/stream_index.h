@@ -74,6 +74,7 @@ typedef struct {
     /* Read only for the shard list (STREAM_INDEX_SHARD): */
     gboolean selected;          /* the stream is in the split (its file, its row of streams.csv) */
     guint64 written;            /* frame records written to its file; 0 with none */
+    guint64 written_bytes;      /* and their captured bytes */
 } stream_index_row;
 
 /* Where stream_index_write finds row number `position`. FALSE when that

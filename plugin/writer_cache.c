@@ -110,6 +110,12 @@ stream_file_frames(const stream_file *sf)
     return sf->frames;
 }
 
+guint64
+stream_file_bytes(const stream_file *sf)
+{
+    return sf->bytes;
+}
+
 /* One record into the file, as interface idx of the file: encoded by
  * flowsplit, or by wiretap from the first record the encoder does not
  * cover on. */

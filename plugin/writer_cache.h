@@ -80,8 +80,10 @@ guint writer_cache_max_open(const writer_cache *wc);
 /* Files written as pcap (not turned into pcapng). */
 guint64 writer_cache_pcap_files(const writer_cache *wc);
 const char *stream_file_name_of(const stream_file *sf);
-/* The frame records written to the stream's file so far. */
+/* The frame records written to the stream's file so far, and their
+ * captured bytes (what the summary line's MB counts). */
 guint64 stream_file_frames(const stream_file *sf);
+guint64 stream_file_bytes(const stream_file *sf);
 
 /* Closes everything and frees the cache and its stream files. */
 void writer_cache_free(writer_cache *wc);

@@ -120,9 +120,10 @@ def merge(out, shard_dirs, options):
 
 
 def counts(line):
-    m = re.search(r"(\d+) streams, (\d+) frames written to (\d+) files", line)
+    """streams, frames, files and MB of a summary line."""
+    m = re.search(r"(\d+) streams, (\d+) frames written to (\d+) files in .* \(([0-9.]+) MB\)", line)
     assert m, line
-    return tuple(int(x) for x in m.groups())
+    return tuple(int(x) for x in m.groups()[:3]) + (m.group(4),)
 
 
 def diff(a, b):
@@ -221,7 +222,8 @@ def test_merge_refuses_a_missing_number(which, workdir):
     path = os.path.join(shard_dirs[1][0], SHARD_LIST)
     with open(path, "rb") as f:
         lines = f.read().split(b"\r\n")
-    tcp = [i for i, l in enumerate(lines) if l.split(b",")[-3:-2] == [b"tcp"]]
+    proto = lines[0].split(b",").index(b"proto")
+    tcp = [i for i, l in enumerate(lines) if l and i > 0 and l.split(b",")[proto] == b"tcp"]
     assert len(tcp) >= 2
     gone = tcp[0] if which == "first" else tcp[-1]
     number = int(lines[gone].split(b",")[0])

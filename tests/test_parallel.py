@@ -73,10 +73,10 @@ def split_args(capture, out, opts):
 
 
 def counts(proc):
-    """streams, frames, files of the summary line."""
+    """streams, frames, files and MB of the summary line."""
     lines = [l for l in stderr_lines(proc) if l.startswith("flowsplit: ") and " frames written to " in l]
     assert len(lines) == 1, proc.stderr
-    m = re.search(r"(\d+) streams, (\d+) frames written to (\d+) files", lines[0])
+    m = re.search(r"(\d+) streams, (\d+) frames written to (\d+) files in .* \(([0-9.]+) MB\)", lines[0])
     return m.groups()
 
 
@@ -175,7 +175,9 @@ def test_unsafe_capture_falls_back_to_one_tshark():
 # shares between peers, across address pairs; and each signature the
 # partitioner refuses a frame for, alone, with the word its reason names.
 MEDIA_SETUP_CASES = [("all", 2, "SDP"), ("all", 3, "SDP"), ("m-line", 2, "SDP"), ("c-line", 2, "SDP"),
-                     ("content-type", 2, "SDP"), ("fragment", 2, "SDP"), ("rtsp", 2, "RTSP")]
+                     ("content-type", 2, "SDP"), ("fragment", 2, "SDP"), ("rtsp", 2, "RTSP"),
+                     ("h225", 2, "H.225"), ("skinny", 2, "Skinny"), ("portmap", 2, "portmap"),
+                     ("rpc-udp", 2, "ONC-RPC"), ("coap", 2, "CoAP"), ("dof", 2, "DOF")]
 
 
 @pytest.mark.parametrize("kind,jobs,word", MEDIA_SETUP_CASES, ids=["%s-j%d" % c[:2] for c in MEDIA_SETUP_CASES])

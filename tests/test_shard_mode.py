@@ -2,10 +2,10 @@
 """shard=yes, the split a worker of the flowsplit command runs on its shard
 (docs/design.md): the same files as without it, and instead of streams.csv
 the shard list shard-streams.csv, with a row for every stream the split saw
-and two more columns, selected and written. Its selected rows are
+and three more columns, selected, written and written_bytes. Its selected rows are
 streams.csv's rows of the same split without shard=yes; its other rows are
 the streams tshark shows that select= did not match; written is the number
-of records in the stream's file. Beside it shard-counts.csv holds, for each
+of records in the stream's file, written_bytes their captured bytes. Beside it shard-counts.csv holds, for each
 split transport, the number of stream indexes the dissection handed out:
 here, where every number has a frame, one more than tshark's highest (no
 DCCP row on 4.6, which does not export that counter)."""
@@ -46,17 +46,17 @@ def read_lines(path):
 
 
 def shard_rows(out):
-    """(header, [(line without the two last columns, {column: value})])."""
+    """(header, [(line without the three last columns, {column: value})])."""
     lines = read_lines(os.path.join(out, SHARD_LIST))
     header = lines[0][:-2].decode().split(",")
-    assert header[-2:] == ["selected", "written"]
+    assert header[-3:] == ["selected", "written", "written_bytes"]
     rows = []
     for line in lines[1:]:
         values = line[:-2].decode().split(",")
         assert len(values) == len(header), line
-        plain = ",".join(values[:-2]).encode() + b"\r\n"
+        plain = ",".join(values[:-3]).encode() + b"\r\n"
         rows.append((plain, dict(zip(header, values))))
-    plain_header = ",".join(header[:-2]).encode() + b"\r\n"
+    plain_header = ",".join(header[:-3]).encode() + b"\r\n"
     return plain_header, rows
 
 
@@ -133,9 +133,13 @@ def test_shard_list(case, workdir):
     # written: the records in the stream's file (0 without one).
     for _, r in rows:
         if r["selected"] == "1" and r["file"]:
-            assert int(r["written"]) == len(capfile.read(os.path.join(shard_out, r["file"]))), r["file"]
+            records = capfile.read(os.path.join(shard_out, r["file"]))
+            assert int(r["written"]) == len(records), r["file"]
+            # wiretap's captured length, which leaves out a pseudo-header
+            assert int(r["written_bytes"]) == sum(rec.caplen - capfile.PSEUDO_HEADER_LEN.get(rec.linktype, 0)
+                                                  for rec in records), r["file"]
         else:
-            assert r["written"] == "0" and r["file"] == "", r
+            assert r["written"] == "0" and r["written_bytes"] == "0" and r["file"] == "", r
 
 
 def test_shard_refuses_streams(workdir):
