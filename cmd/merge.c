@@ -385,14 +385,17 @@ move_file(merger *m, const shard_row *r, merge_counts *counts)
     const char *file = merge_field_at(r->fields, sh->col[COL_FILE]);
     struct stat st;
 
-    if (fstatat(sh->dir_fd, file, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        if (errno == ENOENT && r->written == 0)
+    /* The shard's folder as read before any move: a missing file is one of
+     * no frame, anything else there but a regular file a change since its
+     * split (a link is never moved, let alone followed). */
+    if (!merge_shard_has_file(sh, file)) {
+        if (r->written == 0)
             return MERGE_OK;
-        return fail(m, MERGE_FAILED, "flowsplit: cannot read \"%s/%s\": %s", sh->dir, file, g_strerror(errno));
-    }
-    if (!S_ISREG(st.st_mode))
+        if (fstatat(sh->dir_fd, file, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            return fail(m, MERGE_FAILED, "flowsplit: cannot read \"%s/%s\": %s", sh->dir, file, g_strerror(errno));
         return fail(m, MERGE_FAILED, "flowsplit: \"%s/%s\" is not a regular file; the shard folder was changed "
                     "after its split", sh->dir, file);
+    }
     if (rename_noreplace(sh->dir_fd, file, m->out_fd, r->new_name) != 0
         && (errno != EXDEV || !copy_across(sh->dir_fd, file, m->out_fd, r->new_name)))
         return fail(m, MERGE_FAILED, "flowsplit: cannot move \"%s/%s\" to \"%s/%s\": %s", sh->dir, file,

@@ -10,10 +10,12 @@
  */
 #include "merge_list.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *const col_names[COL_COUNT] = {
@@ -243,6 +245,39 @@ read_counts(merge_shard *sh, char **error)
     return r;
 }
 
+/* The folder's regular files, from one pass over it (the type readdir
+ * gives; a look at the file only where the file system gives none): a
+ * look-up per file would cost a call per stream. */
+static merge_result
+read_folder(merge_shard *sh, char **error)
+{
+    int fd = dup(sh->dir_fd);
+    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+    struct dirent *de;
+    struct stat st;
+
+    if (dir == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return list_fail(error, "flowsplit: cannot read shard folder \"%s\": %s", sh->dir, g_strerror(errno));
+    }
+    sh->regular = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    while ((de = readdir(dir)) != NULL) {
+        if (de->d_type == DT_REG
+            || (de->d_type == DT_UNKNOWN && fstatat(sh->dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
+                && S_ISREG(st.st_mode)))
+            g_hash_table_add(sh->regular, g_strdup(de->d_name));
+    }
+    closedir(dir);
+    return MERGE_OK;
+}
+
+gboolean
+merge_shard_has_file(const merge_shard *sh, const char *name)
+{
+    return g_hash_table_contains(sh->regular, name);
+}
+
 merge_result
 merge_shard_read(merge_shard *sh, char **error)
 {
@@ -257,7 +292,8 @@ merge_shard_read(merge_shard *sh, char **error)
                          "tshark load the flowsplit plugin (tshark -G plugins)?", sh->dir);
     if (sh->dir_fd < 0)
         return list_fail(error, "flowsplit: cannot open shard folder \"%s\": %s", sh->dir, g_strerror(errno));
-    if ((r = open_map(sh, error)) != MERGE_OK || (r = read_counts(sh, error)) != MERGE_OK)
+    if ((r = open_map(sh, error)) != MERGE_OK || (r = read_counts(sh, error)) != MERGE_OK
+        || (r = read_folder(sh, error)) != MERGE_OK)
         return r;
     sh->text = read_whole(sh->dir_fd, MERGE_SHARD_LIST, &len);
     if (sh->text == NULL)
@@ -295,6 +331,8 @@ merge_shard_clear(merge_shard *sh)
     }
     if (sh->map != NULL)
         g_mapped_file_unref(sh->map);
+    if (sh->regular != NULL)
+        g_hash_table_destroy(sh->regular);
     if (sh->dir_fd >= 0)
         close(sh->dir_fd);
     g_free(sh->text);

@@ -45,6 +45,7 @@ typedef struct {
     GMappedFile *map;
     guint64 map_frames;
     GArray *rows[FS_TRANSPORT_COUNT];   /* shard_row, in the list's order */
+    GHashTable *regular;    /* the names of the folder's regular files (no links), read in one pass */
     gint64 counts[FS_TRANSPORT_COUNT];  /* stream indexes the shard's dissection handed out; -1 unknown */
 } merge_shard;
 
@@ -55,6 +56,9 @@ void merge_shard_init(merge_shard *sh, guint k, const char *dir, const char *map
  * numbers mapped to the input's, and its counts (MERGE_SHARD_COUNTS). MERGE_FAILED with a one-line *error
  * naming the file and the cause. */
 merge_result merge_shard_read(merge_shard *sh, char **error);
+
+/* Is name a regular file of the shard's folder (not a link, not missing)? */
+gboolean merge_shard_has_file(const merge_shard *sh, const char *name);
 
 /* Field i of a row's (or the header's) fields. */
 const char *merge_field_at(const char *fields, int i);

@@ -13,8 +13,6 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include <epan/ex-opt.h>
-
 #include "stream_list.h"
 
 #define OPTIONS_VALID_KEYS "out, format, max_open, buffer_mb, replace, index, files, idle, streams, select, proto, shard"
@@ -248,20 +246,6 @@ options_parse_strings(flowsplit_options *opts, const char *const *items, guint n
         return FALSE;
     }
     return TRUE;
-}
-
-gboolean
-options_parse_command_line(flowsplit_options *opts, char **error)
-{
-    int n = ex_opt_count("flowsplit");
-    const char **items = g_new0(const char *, n > 0 ? n : 1);
-    gboolean ok;
-
-    for (int i = 0; i < n; i++)
-        items[i] = ex_opt_get_nth("flowsplit", i);
-    ok = options_parse_strings(opts, items, (guint)n, error);
-    g_free(items);
-    return ok;
 }
 
 void
