@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "merge_list.h"
 #include "outdir.h"
 #include "stream_index.h"
@@ -505,35 +506,22 @@ write_index_rows(merger *m, int fd)
 
 /* As the plugin writes it (stream_index.c): STREAM_INDEX_TEMP, synced,
  * renamed over STREAM_INDEX_NAME; no temporary file left on failure. */
+static gboolean
+fill_index(int fd, void *user_data)
+{
+    return write_index_rows(user_data, fd);
+}
+
 static merge_result
 write_index(merger *m)
 {
-    const char *what = "create";
-    gboolean ok;
-    int fd, err;
+    char *error = NULL;
 
-    if (unlinkat(m->out_fd, STREAM_INDEX_TEMP, 0) != 0 && errno != ENOENT)
-        return fail(m, MERGE_FAILED, "flowsplit: cannot remove \"%s/" STREAM_INDEX_TEMP "\": %s",
-                    m->opts->out_dir, g_strerror(errno));
-    fd = openat(m->out_fd, STREAM_INDEX_TEMP, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
-    ok = fd >= 0;
-    if (ok) {
-        what = "write";
-        ok = write_index_rows(m, fd) && fsync(fd) == 0;
-        if (close(fd) != 0)
-            ok = FALSE;
-    }
-    if (ok) {
-        what = "rename";
-        ok = renameat(m->out_fd, STREAM_INDEX_TEMP, m->out_fd, STREAM_INDEX_NAME) == 0;
-    }
-    if (ok)
+    if (atomic_file_write(m->out_fd, m->opts->out_dir, STREAM_INDEX_NAME, STREAM_INDEX_TEMP, fill_index, m, &error))
         return MERGE_OK;
-    err = errno;
-    if (fd >= 0)
-        unlinkat(m->out_fd, STREAM_INDEX_TEMP, 0);
-    return fail(m, MERGE_FAILED, "flowsplit: cannot %s \"%s/" STREAM_INDEX_NAME "\": %s", what, m->opts->out_dir,
-                g_strerror(err));
+    fail(m, MERGE_FAILED, "%s", error);
+    g_free(error);
+    return MERGE_FAILED;
 }
 
 /* ---- The whole ---- */

@@ -41,6 +41,7 @@
 
 #include <epan/to_str.h>
 
+#include "atomic_file.h"
 #include "write_all.h"
 
 #define TCP_FLAG_FIN 0x01
@@ -299,6 +300,22 @@ stream_index_write(int dir_fd, const char *dir_path, guint32 n_positions, stream
     return stream_index_write_kind(dir_fd, dir_path, STREAM_INDEX_PLAIN, n_positions, row_at, user_data, error);
 }
 
+/* write_rows' arguments, for atomic_file_write's fill. */
+typedef struct {
+    stream_index_kind kind;
+    guint32 n_positions;
+    stream_index_row_fn row_at;
+    void *user_data;
+} rows_job;
+
+static gboolean
+fill_rows(int fd, void *user_data)
+{
+    const rows_job *job = user_data;
+
+    return write_rows(fd, job->kind, job->n_positions, job->row_at, job->user_data);
+}
+
 gboolean
 stream_index_write_kind(int dir_fd, const char *dir_path, stream_index_kind kind, guint32 n_positions,
                         stream_index_row_fn row_at, void *user_data, char **error)
@@ -307,34 +324,7 @@ stream_index_write_kind(int dir_fd, const char *dir_path, stream_index_kind kind
                        : kind == STREAM_INDEX_COUNTS ? STREAM_INDEX_COUNTS_NAME : STREAM_INDEX_NAME;
     const char *temp = kind == STREAM_INDEX_SHARD ? STREAM_INDEX_SHARD_TEMP
                        : kind == STREAM_INDEX_COUNTS ? STREAM_INDEX_COUNTS_TEMP : STREAM_INDEX_TEMP;
-    const char *what = "create";
-    gboolean ok;
-    int fd;
+    rows_job job = { kind, n_positions, row_at, user_data };
 
-    /* A temporary file left by a split that was killed goes first; never
-     * followed if it is a link (O_NOFOLLOW, O_EXCL). */
-    if (unlinkat(dir_fd, temp, 0) != 0 && errno != ENOENT) {
-        *error = g_strdup_printf("flowsplit: cannot remove \"%s/%s\": %s", dir_path, temp, g_strerror(errno));
-        return FALSE;
-    }
-    fd = openat(dir_fd, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
-    ok = fd >= 0;
-    if (ok) {
-        what = "write";
-        ok = write_rows(fd, kind, n_positions, row_at, user_data) && fsync(fd) == 0;
-        if (close(fd) != 0)
-            ok = FALSE;
-    }
-    if (ok) {
-        what = "rename";
-        ok = renameat(dir_fd, temp, dir_fd, name) == 0;
-    }
-    if (!ok) {
-        int err = errno;
-
-        if (fd >= 0)
-            unlinkat(dir_fd, temp, 0);      /* never a partial index under any name */
-        *error = g_strdup_printf("flowsplit: cannot %s \"%s/%s\": %s", what, dir_path, name, g_strerror(err));
-    }
-    return ok;
+    return atomic_file_write(dir_fd, dir_path, name, temp, fill_rows, &job, error);
 }
