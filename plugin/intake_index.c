@@ -32,9 +32,29 @@ stream_at(const split_session *s, guint32 position)
     return NULL;
 }
 
-static void
-fill_row(const flow_stream *st, stream_index_row *row)
+/* The IP protocol number Community ID hashes for the transport, and
+ * whether its ports go in (the spec hashes ports for TCP, UDP and SCTP
+ * only: a DCCP flow is its addresses and protocol). */
+static guint8
+community_id_proto(fs_transport t, gboolean *with_ports)
 {
+    *with_ports = t != FS_TRANSPORT_DCCP;
+    switch (t) {
+    case FS_TRANSPORT_TCP:
+        return 6;
+    case FS_TRANSPORT_UDP:
+        return 17;
+    default:
+        return 33;
+    }
+}
+
+static void
+fill_row(const split_session *s, const flow_stream *st, stream_index_row *row)
+{
+    gboolean with_ports;
+    guint8 ip_proto = community_id_proto(st->transport, &with_ports);
+
     row->transport = options_transport_name(st->transport);
     row->stream = st->index;
     row->facts = &st->facts;
@@ -42,6 +62,8 @@ fill_row(const flow_stream *st, stream_index_row *row)
     row->selected = st->selected;
     row->written = st->file != NULL && st->selected ? stream_file_frames(st->file) : 0;
     row->written_bytes = st->file != NULL && st->selected ? stream_file_bytes(st->file) : 0;
+    community_id_v1((guint16)s->opts.community_id_seed, ip_proto, with_ports, &st->facts.addr_a, st->facts.port_a,
+                    &st->facts.addr_b, st->facts.port_b, row->community_id);
 }
 
 static gboolean
@@ -51,7 +73,7 @@ index_row(guint32 position, stream_index_row *row, void *user_data)
 
     if (st == NULL || !st->selected)
         return FALSE;
-    fill_row(st, row);
+    fill_row(user_data, st, row);
     return TRUE;
 }
 
@@ -63,7 +85,7 @@ shard_row(guint32 position, stream_index_row *row, void *user_data)
 
     if (st == NULL)
         return FALSE;
-    fill_row(st, row);
+    fill_row(user_data, st, row);
     return TRUE;
 }
 

@@ -15,7 +15,7 @@
 
 #include "stream_list.h"
 
-#define OPTIONS_VALID_KEYS "out, format, max_open, buffer_mb, replace, index, files, idle, streams, select, proto, shard"
+#define OPTIONS_VALID_KEYS "out, format, max_open, buffer_mb, replace, index, files, idle, streams, select, proto, shard, community_id_seed"
 #define OPTIONS_DEFAULT_BUFFER_MB 32
 #define OPTIONS_DEFAULT_IDLE 60
 #define OPTIONS_MAX_IDLE 86400
@@ -158,6 +158,8 @@ parse_one(flowsplit_options *opts, const char *key, const char *value, char **er
         return parse_transports(value, &opts->transports, error);
     if (strcmp(key, "shard") == 0)
         return parse_yes_no(key, value, &opts->shard, error);
+    if (strcmp(key, "community_id_seed") == 0)
+        return parse_count(key, value, 0, G_MAXUINT16, &opts->community_id_seed, error);
     /* select=: the filter is compiled when the split starts (display
      * filters do not work yet while options are read). */
     if (strcmp(key, "select") == 0)

@@ -38,6 +38,7 @@ typedef struct {
     char *select;       /* select=FILTER: only streams with a frame that matches; NULL: all */
     guint transports;   /* proto=tcp,udp,dccp|all: FS_TRANSPORT_BIT()s; default TCP */
     gboolean shard;     /* shard=yes|no: for the flowsplit command's workers, see docs/design.md; default no */
+    guint community_id_seed;    /* community_id_seed=N (0-65535): the seed of the index's community_id; default 0 */
 } flowsplit_options;
 
 /* "tcp", "udp", "dccp": the transport's name in proto=, file names and the

@@ -20,6 +20,10 @@
  * spreadsheet would run as a formula) become \xNN; bytes that are not UTF-8
  * too. No valid server name, ALPN id or JA3 hash holds any of them.
  *
+ * community_id, after proto for the same reason, is the Community ID v1 of
+ * the stream's two ends and transport (community_id.c), computed as the row
+ * is written, not per frame.
+ *
  * The index is written whole to a temporary file, synced and renamed over
  * streams.csv: a reader, a crash or a full disk never meets a partial
  * index under its name, and a live capture can rewrite it as it goes.
@@ -51,7 +55,7 @@
 
 #define INDEX_COLUMNS \
     "stream,file,addr_a,port_a,addr_b,port_b,frames_ab,bytes_ab,frames_ba,bytes_ba," \
-    "first_frame,last_frame,start,duration,syn,close,tls_sni,tls_alpn,ja3,proto"
+    "first_frame,last_frame,start,duration,syn,close,tls_sni,tls_alpn,ja3,proto,community_id"
 
 static const char index_header[] = INDEX_COLUMNS "\r\n";
 static const char shard_header[] = INDEX_COLUMNS ",selected,written,written_bytes\r\n";
@@ -260,7 +264,8 @@ format_row(GString *line, const stream_index_row *row, stream_index_kind kind)
     put_field(line, f->tls_sni, FALSE);
     put_field(line, f->tls_alpn, FALSE);
     put_field(line, f->ja3, FALSE);
-    put_field(line, row->transport, kind == STREAM_INDEX_PLAIN);
+    put_field(line, row->transport, FALSE);
+    put_field(line, row->community_id, kind == STREAM_INDEX_PLAIN);
     if (kind == STREAM_INDEX_SHARD)
         g_string_append_printf(line, "%d,%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT "\r\n", row->selected ? 1 : 0,
                                row->written, row->written_bytes);

@@ -10,6 +10,8 @@
 #include <epan/address.h>
 #include <wsutil/nstime.h>
 
+#include "community_id.h"
+
 typedef enum {
     STREAM_CLOSE_NONE,
     STREAM_CLOSE_FIN,       /* FIN seen both ways before any RST */
@@ -71,6 +73,7 @@ typedef struct {
     guint32 stream;             /* the transport's stream index (tcp.stream, udp.stream, dccp.stream) */
     const stream_facts *facts;
     const char *file_name;      /* NULL with files=no */
+    char community_id[COMMUNITY_ID_TEXT_LEN];   /* the stream's Community ID; "" when it has none */
     /* Read only for the shard list (STREAM_INDEX_SHARD): */
     gboolean selected;          /* the stream is in the split (its file, its row of streams.csv) */
     guint64 written;            /* frame records written to its file; 0 with none */

@@ -60,6 +60,8 @@ BAD_OPTIONS = [
     (["proto="], "proto", "tcp, udp, dccp, all"),
     (["streams="], "streams", "streams=0-99"),
     (["select="], "select", "display filter"),
+    (["community_id_seed=65536"], "community_id_seed", "whole number from 0 to 65535"),
+    (["community_id_seed=-1"], "community_id_seed", "whole number from 0 to 65535"),
     (["justaword"], "justaword", "KEY=VALUE"),
 ]
 

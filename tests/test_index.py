@@ -7,13 +7,13 @@ import re
 
 import pytest
 
-from conftest import (PROTOS, REPO, bundled_captures, capture_id, check_fails_as_tshark_does, index_oracle, parse_time, public_captures, read_index, workdir,
+from conftest import (PROTOS, REPO, bundled_captures, capture_id, check_fails_as_tshark_does, index_oracle, parse_time, public_captures, read_index, tshark_fields, workdir,
                       scratch, split, split_files, stderr_lines, summary_line, tshark)
 
 CAPTURES = bundled_captures() + public_captures()
 COLUMNS = ["stream", "file", "addr_a", "port_a", "addr_b", "port_b", "frames_ab", "bytes_ab", "frames_ba",
            "bytes_ba", "first_frame", "last_frame", "start", "duration", "syn", "close", "tls_sni", "tls_alpn", "ja3",
-           "proto"]
+           "proto", "community_id"]
 INT_COLUMNS = ["port_a", "port_b", "frames_ab", "bytes_ab", "frames_ba", "bytes_ba", "first_frame", "last_frame",
                "syn"]
 
@@ -51,6 +51,66 @@ def test_index_rows_equal_tshark(capture):
         if rows:
             check_rows(capture, out, rows, proto, o.rows[proto])
             check_conversations(capture, rows, proto)
+    check_community_ids(capture, all_rows, 0)
+
+
+@pytest.mark.parametrize("capture", bundled_captures(), ids=capture_id)
+def test_community_id_seed(capture):
+    """community_id_seed=N gives what Wireshark's communityid gives with its
+    seed preference at N."""
+    seed = 0xBEEF
+    out = os.path.join(scratch(capture_id(capture) + "-cid-seed"), "out")
+    proc = split(capture, out, "proto=all", "community_id_seed=%d" % seed)
+    assert proc.returncode == 0, proc.stderr
+    check_community_ids(capture, read_index(out), seed)
+
+
+def community_id_field():
+    """The field of Wireshark's communityid postdissector: "communityid" up
+    to 4.4, "communityid.hash" from 4.6."""
+    return "communityid.hash" if "communityid.hash" in tshark_fields() else "communityid"
+
+
+def wireshark_community_ids(capture, seed):
+    """(proto, stream) -> the set of Community IDs Wireshark's communityid
+    postdissector gives the frames whose innermost transport layer is that
+    stream's and that carry no ICMP error: the frames it hashes the stream's
+    own ends for (it hashes the last IP addresses and the last ports of a
+    frame, ICMP's type and code when the frame has ICMP)."""
+    field = community_id_field()
+    p = tshark(["-r", capture, "--enable-protocol", "communityid", "-o", "communityid.seed:%d" % seed,
+                "-T", "fields", "-E", "occurrence=l", "-e", "frame.protocols", "-e", "tcp.stream",
+                "-e", "udp.stream", "-e", "dccp.stream", "-e", field], plugin=False)
+    ids = {}
+    for line in p.stdout.splitlines():
+        protocols, tcp_s, udp_s, dccp_s, cid = (line.split("\t") + [""] * 5)[:5]
+        layers = protocols.split(":")
+        if "icmp" in layers or "icmpv6" in layers or not cid:
+            continue
+        inner = [x for x in layers if x in PROTOS]
+        if not inner:
+            continue
+        stream = {"tcp": tcp_s, "udp": udp_s, "dccp": dccp_s}[inner[-1]]
+        if stream:
+            ids.setdefault((inner[-1], int(stream)), set()).add(cid)
+    return ids
+
+
+def check_community_ids(capture, rows, seed):
+    """Each row's community_id is the one value Wireshark gives the frames
+    it hashes the stream's own ends for; a row none of whose frames is such
+    (a stream only ever seen around another, e.g. the UDP of VXLAN) has one
+    all the same."""
+    ids = wireshark_community_ids(capture, seed)
+    compared = 0
+    for r in rows:
+        want = ids.get((r["proto"], int(r["stream"])))
+        if want is None:
+            assert re.fullmatch(r"1:[A-Za-z0-9+/]{27}=", r["community_id"]), r
+            continue
+        assert want == {r["community_id"]}, "%s stream %s" % (r["proto"], r["stream"])
+        compared += 1
+    assert compared or not ids, "no stream compared with Wireshark's communityid"
 
 
 def check_rows(capture, out, rows, proto, oracle_rows):

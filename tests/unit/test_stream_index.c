@@ -24,7 +24,7 @@
 #include "stream_index.h"
 #include "unit_support.h"
 
-#define N_COLUMNS 20
+#define N_COLUMNS 21
 
 typedef struct {
     const char *raw;
@@ -286,6 +286,7 @@ row_at(guint32 position, stream_index_row *row, void *user_data)
     default:
         return FALSE;
     }
+    g_strlcpy(row->community_id, position == 0 ? "1:x+y/z=" : "", sizeof row->community_id);
     row->facts = &rows->facts[position];
     return TRUE;
 }
@@ -353,20 +354,20 @@ test_index_write(void)
     static const char *const header[N_COLUMNS] = {
         "stream", "file", "addr_a", "port_a", "addr_b", "port_b", "frames_ab", "bytes_ab", "frames_ba",
         "bytes_ba", "first_frame", "last_frame", "start", "duration", "syn", "close", "tls_sni", "tls_alpn",
-        "ja3", "proto"
+        "ja3", "proto", "community_id"
     };
     static const char *const row0[N_COLUMNS] = {
         "0", "tcp-000000_10.0.0.1.51234-10.0.0.2.443.pcapng", "10.0.0.1", "51234", "10.0.0.2", "443", "1", "74",
         "1", "66", "1", "2", "1700000000.123456789", "2.500000000", "1", "fin",
-        "\\x3Dcmd|' /C calc'!A0\\x2C\\x22x\\x22", "h2;http/1.1", "deadbeef", "tcp"
+        "\\x3Dcmd|' /C calc'!A0\\x2C\\x22x\\x22", "h2;http/1.1", "deadbeef", "tcp", "1:x+y/z="
     };
     static const char *const row1[N_COLUMNS] = {
         "5", "", "2001:db8::1", "5353", "2001:db8::2", "53", "2", "200", "0", "0", "7", "8", "-1.750000000",
-        "0.750000000", "0", "none", "", "", "", "udp"
+        "0.750000000", "0", "none", "", "", "", "udp", ""
     };
     static const char *const row2[N_COLUMNS] = {
         "9", "we,ird \"name\"", "10.0.0.1", "51234", "10.0.0.2", "443", "0", "0", "1", "60", "3", "3",
-        "1700000000.123456789", "0.000000000", "0", "rst", "", "", "", "tcp"
+        "1700000000.123456789", "0.000000000", "0", "rst", "", "", "", "tcp", ""
     };
     const char *const *want[] = { header, row0, row1, row2 };
     char *dir = unit_temp_dir();
