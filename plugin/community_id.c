@@ -43,7 +43,7 @@ gboolean
 community_id_v1(guint16 seed, guint8 ip_proto, gboolean with_ports, const address *a, guint16 port_a,
                 const address *b, guint16 port_b, char text[COMMUNITY_ID_TEXT_LEN])
 {
-    const guint8 *first, *second;
+    const guint8 *first = NULL, *second = NULL;
     gsize len = ip_bytes(a, &first), len_b = ip_bytes(b, &second);
     guint16 port_first = port_a, port_second = port_b;
     guint8 tail[2] = { ip_proto, 0 };
