@@ -2,8 +2,11 @@
 """streams.csv: one row per stream, equal to what tshark's own fields say."""
 import csv
 import importlib.util
+import json
 import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -238,3 +241,49 @@ def test_index_no_and_files_no(workdir):
     assert strip(rows) == strip(read_index(full))
     proc = split(capture, os.path.join(workdir, "nothing"), "files=no", "index=no")
     assert proc.returncode != 0 and len(stderr_lines(proc)) == 1
+
+
+def readme_join_commands():
+    """README's "Joining with other tools" blocks: the grep line and the
+    Python program."""
+    with open(os.path.join(REPO, "README.md"), encoding="utf-8") as f:
+        text = f.read()
+    section = text.split("### Joining with other tools", 1)[1].split("\n##", 1)[0]
+    block = section.split("```", 2)[1]
+    grep_line = next(l for l in block.splitlines() if l.startswith("grep "))
+    program = block.split("<<'PY'\n", 1)[1].split("\nPY\n", 1)[0]
+    return grep_line, program
+
+
+def test_readme_join_commands(workdir):
+    """README's join, fed Wireshark's own Community IDs as Suricata alerts
+    (one per frame whose innermost transport is a stream's), names for
+    each alert the file that holds that frame's stream."""
+    capture = os.path.join(REPO, "captures", "mixed.pcap")
+    out = os.path.join(workdir, "out")
+    proc = split(capture, out, "proto=all")
+    assert proc.returncode == 0, proc.stderr
+    rows = read_index(out)
+    ids = wireshark_community_ids(capture, 0)
+    eve = os.path.join(workdir, "eve.json")
+    want = []
+    with open(eve, "w") as f:
+        for (proto, stream), cids in sorted(ids.items()):
+            cid = next(iter(cids))
+            f.write(json.dumps({"event_type": "alert", "community_id": cid,
+                                "alert": {"signature": "%s-%d" % (proto, stream)}}) + "\n")
+            files = [r["file"] for r in rows if r["community_id"] == cid]
+            want.append(" ".join(["%s-%d" % (proto, stream)] + files))
+            mine = [r["file"] for r in rows if r["proto"] == proto and int(r["stream"]) == stream]
+            assert set(mine) <= set(files), "the alert's stream is not among the files the join names"
+    grep_line, program = readme_join_commands()
+    got = subprocess.run([sys.executable, "-", eve, os.path.join(out, "streams.csv")], input=program,
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert got == want and want
+    cid = re.search(r"'(,1:[^']+)'", grep_line).group(1)
+    with open(os.path.join(out, "streams.csv"), encoding="utf-8") as f:
+        lines = [l for l in f if cid in l]
+    assert lines, "README's grep example is not a Community ID of captures/mixed.pcap"
+    got = subprocess.run(["bash", "-c", grep_line.replace("DIR/", out + "/")], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert got == [r["file"] for r in rows if r["community_id"] == cid[1:]]
