@@ -14,6 +14,7 @@ one tshark for a group."""
 import ipaddress
 import os
 import re
+import struct
 
 import pytest
 
@@ -179,6 +180,51 @@ def test_group_files(capture, grouping):
         assert row["file"] == ";".join(n + ".pcapng" for n in files[key]), "%s %d: file column" % key
         if grouping == "host":
             assert dict(row, file="") == want[key], "%s %d: the row differs from group=stream's" % key
+
+
+def same_ends_capture():
+    """TCP in VXLAN whose inner and outer ends are the same two hosts, the
+    inner TCP to the VXLAN port: each VXLAN frame is in a UDP and a TCP
+    stream of one conversation, of the same two hosts, and of one server
+    (10.9.0.2.4789); and a plain TCP stream between them."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "generate", os.path.join(os.path.dirname(bundled_captures()[0]), "generate.py"))
+    g = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(g)
+    a, b = "10.9.0.1", "10.9.0.2"
+
+    def vxlan(src, dst, sport, dport, inner):
+        return g.ether(g.ipv4(src, dst, 17, g.udp(sport, dport, struct.pack("!II", 0x08000000, 7 << 8) + inner)))
+
+    def inner_tcp(src, dst, sport, dport, seq, ack, flags):
+        return g.ether(g.ipv4(src, dst, 6, g.tcp(src, dst, sport, dport, seq, ack, flags)))
+
+    frames = [vxlan(a, b, 49152, 4789, inner_tcp(a, b, 40000, 4789, 100, 0, g.TH_SYN)),
+              g.ether(g.ipv4(a, b, 6, g.tcp(a, b, 40001, 80, 500, 0, g.TH_SYN))),
+              vxlan(b, a, 4789, 49152, inner_tcp(b, a, 4789, 40000, 900, 101, g.TH_SYN | g.TH_ACK)),
+              vxlan(a, b, 49152, 4789, inner_tcp(a, b, 40000, 4789, 101, 901, g.TH_ACK)),
+              g.ether(g.ipv4(b, a, 6, g.tcp(b, a, 80, 40001, 700, 501, g.TH_SYN | g.TH_ACK)))]
+    path = os.path.join(scratch("group-same-ends"), "same-ends.pcap")
+    g.write_pcap(path, [(1700000000 * 10**9 + i * 1000, f) for i, f in enumerate(frames)], g.LT_ETHERNET)
+    os.chmod(path, 0o644)
+    return path
+
+
+@pytest.mark.parametrize("grouping", GROUPINGS)
+def test_frame_in_two_streams_of_a_group(grouping):
+    """A frame in two streams of one group is in the group's file once."""
+    capture = same_ends_capture()
+    shared = set(oracle(capture, "udp").streams.get(0, [])) & set(oracle(capture, "tcp").streams.get(0, []))
+    assert len(shared) == 3, "the capture has no frame in a UDP and a TCP stream"
+    work = os.path.dirname(capture)
+    out = os.path.join(work, "out-" + grouping)
+    proc = split(capture, out, "proto=all", "group=" + grouping)
+    assert proc.returncode == 0, proc.stderr
+    files = expected_files(capture, grouping)
+    assert files[("udp", 0)] == files[("tcp", 0)], "the two streams are not of one group"
+    groups = check_group_files(capture, out, files)
+    check_against_exports(capture, out, groups, work)
 
 
 @pytest.mark.parametrize("grouping", GROUPINGS)
