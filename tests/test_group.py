@@ -27,10 +27,17 @@ GROUPINGS = ("conversation", "host", "server")
 
 # Every group is checked against the oracle's listing; tshark's own export
 # (one tshark run per group, the costly part: some captures have thousands
-# of groups) is run for a sample of them: at most this many per capture
-# and grouping, spread evenly over the groups in name order, always with
-# the group of the most frames. CI's hour is nearly used up.
+# of groups) is run for a sample of them: at most this many per capture,
+# spread evenly over the groups in name order, always with the group of the
+# most frames, and for one grouping per capture, in turn (the listing
+# itself is kept honest per stream by test_membership's reference exports).
+# CI's hour is nearly used up.
 EXPORT_SAMPLE = int(os.environ.get("FLOWSPLIT_GROUP_EXPORTS", "6"))
+
+
+def exports_grouping(capture):
+    """The grouping whose groups of this capture are exported by tshark."""
+    return GROUPINGS[CAPTURES.index(capture) % len(GROUPINGS)]
 
 
 def name_part(addr):
@@ -166,7 +173,8 @@ def test_group_files(capture, grouping):
     assert proc.returncode == oracle(capture).returncode, proc.stderr
     files = expected_files(capture, grouping)
     groups = check_group_files(capture, out, files)
-    check_against_exports(capture, out, groups, work)
+    if grouping == exports_grouping(capture):
+        check_against_exports(capture, out, groups, work)
     # streams.csv: a row per stream, as with one file per stream but for
     # `file`, which names the group's file(s).
     if grouping == "host":
