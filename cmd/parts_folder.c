@@ -150,7 +150,7 @@ parts_partition(tshark_args *a, guint n, const char *parts_arg)
     char *parts = g_canonicalize_filename(parts_arg, NULL);
     partition_plan *plan = NULL;
     partition_refusal why;
-    char *error = NULL, *field;
+    char *error = NULL, *why_one;
     int status = 0;
 
     for (guint i = 0; i < a->original->len; i++) {
@@ -166,11 +166,10 @@ parts_partition(tshark_args *a, guint n, const char *parts_arg)
                                 parts, g_strerror(errno));
         status = 1;
     }
-    if (status == 0 && (field = tshark_args_whole_capture_field(a)) != NULL) {
+    if (status == 0 && (why_one = tshark_args_single_reason(a)) != NULL) {
         /* one job: the single tshark */
-        fprintf(stderr, "flowsplit: select= uses %s, whose value in a shard is not the whole capture's; "
-                "splitting on one tshark\n", field);
-        g_free(field);
+        fprintf(stderr, "%s\n", why_one);
+        g_free(why_one);
     } else if (status == 0) {
         plan = partition_plan_make(a->input, n, a->max_frames, &why, &error);
         if (plan == NULL && why == PARTITION_FAILED)

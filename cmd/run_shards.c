@@ -372,12 +372,9 @@ run_shards(tshark_args *a, guint n)
     gboolean fed;
     int status;
 
-    if ((error = tshark_args_whole_capture_field(a)) != NULL) {
-        char *why = g_strdup_printf("flowsplit: select= uses %s, whose value in a shard is not the whole "
-                                    "capture's; splitting on one tshark", error);
+    if ((error = tshark_args_single_reason(a)) != NULL) {
+        status = run_single_tshark(a, error);
         g_free(error);
-        status = run_single_tshark(a, why);
-        g_free(why);
         return status;
     }
     if (!prepare_folders(&r, &error)) {

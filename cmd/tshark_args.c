@@ -243,7 +243,10 @@ is_whole_capture_field(const char *token)
     return g_str_has_suffix(token, ".stream") || g_str_has_suffix(token, ".stream_index");
 }
 
-char *
+/* The first field select= names whose value depends on the whole capture
+ * (frame.number, frame.time_relative, tcp.stream, ...), which a shard
+ * cannot give as the single tshark does; NULL when none. g_free it. */
+static char *
 tshark_args_whole_capture_field(const tshark_args *a)
 {
     const char *p = a->opts.select;
@@ -263,6 +266,23 @@ tshark_args_whole_capture_field(const tshark_args *a)
         }
     }
     return NULL;
+}
+
+char *
+tshark_args_single_reason(const tshark_args *a)
+{
+    char *field;
+    char *why;
+
+    if (a->opts.group != FS_GROUP_STREAM)
+        return g_strdup_printf("flowsplit: group=%s puts streams of several shards in one file; "
+                               "splitting on one tshark", options_group_name(a->opts.group));
+    if ((field = tshark_args_whole_capture_field(a)) == NULL)
+        return NULL;
+    why = g_strdup_printf("flowsplit: select= uses %s, whose value in a shard is not the whole capture's; "
+                          "splitting on one tshark", field);
+    g_free(field);
+    return why;
 }
 
 GPtrArray *

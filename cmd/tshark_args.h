@@ -37,10 +37,12 @@ void tshark_args_clear(tshark_args *a);
  * whole capture's numbers) and max_open shared out among the n workers. */
 GPtrArray *tshark_args_worker(const tshark_args *a, const char *capture, const char *shard_dir, guint n);
 
-/* The first field select= names whose value depends on the whole capture
- * (frame.number, frame.time_relative, tcp.stream, ...), which a shard
- * cannot give as the single tshark does; NULL when none. g_free it. */
-char *tshark_args_whole_capture_field(const tshark_args *a);
+/* Why the split must run on one tshark whatever the capture, as one line
+ * ending "; splitting on one tshark": a select= on a whole-capture field,
+ * or a group= other than stream (a host's or a server's streams may fall
+ * in several shards, and a shard splits by stream only). NULL when the
+ * split may run on several. g_free it. */
+char *tshark_args_single_reason(const tshark_args *a);
 
 /* The argv of the one tshark that does the whole split: the arguments as
  * given. */

@@ -86,6 +86,9 @@ intake_session_new(const flowsplit_options *opts, char **error)
     s->wc = writer_cache_new(dir_fd, opts->out_dir, opts->format,
                              opts->max_open > 0 ? opts->max_open : options_default_max_open(),
                              (gsize)opts->buffer_mb * 1024 * 1024, s->meta);
+    if (opts->group != FS_GROUP_STREAM)
+        s->groups = stream_groups_new(opts->group, s->wc);
+    s->row_files = g_string_new(NULL);
     flow_streams_init(s);
     s->frame_streams = g_array_new(FALSE, FALSE, sizeof(guint32));
     s->frame_layers = g_array_new(FALSE, FALSE, sizeof(transport_layer));
@@ -93,13 +96,41 @@ intake_session_new(const flowsplit_options *opts, char **error)
     return s;
 }
 
-/* Writes one frame to the files of its streams (ids). */
+/* With group=: is sf a file of one of the frame's first n streams, which
+ * the frame has been written to already? A frame has one or two streams
+ * (a few more in tunnels), so a scan of them is all it takes. */
+static gboolean
+written_before(const split_session *s, const guint32 *streams, guint n, const stream_file *sf)
+{
+    for (guint j = 0; j < n; j++) {
+        const flow_stream *st = flow_stream_by_id(s, streams[j]);
+
+        if (st->file == sf || st->file2 == sf)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* Writes one frame to the files of its streams (ids): to each file once,
+ * when streams of one group share it (a frame in two streams of a group
+ * appears once in the group's file). */
 static gboolean
 write_frame(split_session *s, const frame_record *fr, const guint32 *streams, guint n_streams)
 {
     for (guint i = 0; i < n_streams; i++) {
         flow_stream *st = flow_stream_by_id(s, streams[i]);
-        if (st->file != NULL && !writer_cache_write(s->wc, st->file, fr))
+
+        if (st->file == NULL)
+            continue;
+        if (s->groups == NULL) {
+            if (!writer_cache_write(s->wc, st->file, fr))
+                return FALSE;
+            continue;
+        }
+        if (!written_before(s, streams, i, st->file) && !writer_cache_write(s->wc, st->file, fr))
+            return FALSE;
+        if (st->file2 != NULL && !written_before(s, streams, i, st->file2)
+            && !writer_cache_write(s->wc, st->file2, fr))
             return FALSE;
     }
     return TRUE;
@@ -233,6 +264,8 @@ intake_session_free(split_session *s)
     writer_cache_free(s->wc);
     capture_meta_free(s->meta);
     frame_queue_free(s->fq);
+    stream_groups_free(s->groups);
+    g_string_free(s->row_files, TRUE);
     flow_streams_clear(s);
     g_array_free(s->frame_streams, TRUE);
     g_array_free(s->frame_layers, TRUE);

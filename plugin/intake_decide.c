@@ -47,10 +47,13 @@ intake_frame_from_a(split_session *s, packet_info *pinfo, const flow_stream *st)
     return stream_facts_from_a(&st->facts, &pinfo->src, (guint16)pinfo->srcport);
 }
 
+/* A TCP stream that has ended hints the writer cache to evict its file
+ * first; not with group=, where the file is its group's, which other
+ * streams may still write to (evicting it would only cost reopens). */
 void
 intake_stream_add_flags(split_session *s, flow_stream *st, gboolean from_a, guint16 flags)
 {
-    if (stream_facts_add_flags(&st->facts, from_a, flags) && st->file != NULL) {
+    if (stream_facts_add_flags(&st->facts, from_a, flags) && st->file != NULL && s->groups == NULL) {
         ws_debug("tcp stream %u ended", st->index);
         writer_cache_stream_ended(s->wc, st->file);
     }

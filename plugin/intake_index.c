@@ -32,6 +32,22 @@ stream_at(const split_session *s, guint32 position)
     return NULL;
 }
 
+/* The file column: the stream's file, or its group's; a group=host
+ * stream's two files joined by ';', which no file name holds
+ * (stream_name.h). Valid until the next row. */
+static const char *
+row_file_name(split_session *s, const flow_stream *st)
+{
+    if (st->file == NULL || !st->selected)
+        return NULL;
+    if (st->file2 == NULL)
+        return stream_file_name_of(st->file);
+    g_string_assign(s->row_files, stream_file_name_of(st->file));
+    g_string_append_c(s->row_files, ';');
+    g_string_append(s->row_files, stream_file_name_of(st->file2));
+    return s->row_files->str;
+}
+
 /* The IP protocol number Community ID hashes for the transport, and
  * whether its ports go in (the spec hashes ports for TCP, UDP and SCTP
  * only: a DCCP flow is its addresses and protocol). */
@@ -50,7 +66,7 @@ community_id_proto(fs_transport t, gboolean *with_ports)
 }
 
 static void
-fill_row(const split_session *s, const flow_stream *st, stream_index_row *row)
+fill_row(split_session *s, const flow_stream *st, stream_index_row *row)
 {
     gboolean with_ports;
     guint8 ip_proto = community_id_proto(st->transport, &with_ports);
@@ -58,7 +74,7 @@ fill_row(const split_session *s, const flow_stream *st, stream_index_row *row)
     row->transport = options_transport_name(st->transport);
     row->stream = st->index;
     row->facts = &st->facts;
-    row->file_name = st->file != NULL && st->selected ? stream_file_name_of(st->file) : NULL;
+    row->file_name = row_file_name(s, st);
     row->selected = st->selected;
     row->written = st->file != NULL && st->selected ? stream_file_frames(st->file) : 0;
     row->written_bytes = st->file != NULL && st->selected ? stream_file_bytes(st->file) : 0;

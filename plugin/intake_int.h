@@ -18,13 +18,15 @@
 #include "options.h"
 #include "stream_index.h"
 #include "stream_list.h"
+#include "stream_group.h"
 #include "stream_select.h"
 #include "writer_cache.h"
 
 /* What the split knows of one stream; the facts' hot part follows the
  * rest in the same cache lines (stream_index.h). */
 typedef struct {
-    stream_file *file;      /* NULL with files=no, or when not selected */
+    stream_file *file;      /* NULL with files=no, or when not selected; with group=, the group's */
+    stream_file *file2;     /* group=host: the other end's file; NULL when the ends share an address, and else */
     fs_transport transport;
     guint32 index;          /* tcp.stream, udp.stream or dccp.stream */
     gboolean created;       /* a stream Wireshark gave this index; else an empty slot */
@@ -54,6 +56,8 @@ struct split_session {
     stream_list *list;      /* streams=LIST; NULL: all */
     stream_select *select;  /* select=FILTER: which streams have a matching frame; NULL: all */
     guint n_streams;        /* selected streams seen */
+    stream_groups *groups;  /* group= other than stream: the group files; NULL with one file per stream */
+    GString *row_files;     /* the index's file column of a group=host row: its two names joined by ';' */
     /* The current frame (intake_decide.c). */
     GArray *frame_streams;  /* the current frame's streams (flow_stream_id()s) */
     GArray *frame_layers;   /* transport_layer of the current frame, from the transport taps */

@@ -91,7 +91,8 @@ flow_stream_next(const split_session *s, int *t, guint32 *index)
 }
 
 /* A stream's first frame fixes its name: the client first when a SYN/ACK
- * tells who it is, else the sender of that frame. */
+ * tells who it is, else the sender of that frame. With group=, it fixes
+ * the stream's group file(s) instead (stream_group.c). */
 flow_stream *
 flow_stream_create(split_session *s, fs_transport t, guint32 index, const address *src, guint16 sport,
                    const address *dst, guint16 dport, guint16 tcp_flags)
@@ -111,7 +112,13 @@ flow_stream_create(split_session *s, fs_transport t, guint32 index, const addres
     st->index = index;
     st->created = TRUE;
     st->selected = s->list == NULL || stream_list_contains(s->list, index);
-    if (s->opts.files && st->selected) {
+    if (s->opts.files && st->selected && s->groups != NULL) {
+        stream_file *files[2];
+
+        stream_groups_files(s->groups, src, sport, dst, dport, tcp_flags, files);
+        st->file = files[0];
+        st->file2 = files[1];
+    } else if (s->opts.files && st->selected) {
         char *name = syn_ack ? stream_file_name(prefix, index, dst, dport, src, sport)
                              : stream_file_name(prefix, index, src, sport, dst, dport);
         st->file = writer_cache_add(s->wc, name);

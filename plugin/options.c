@@ -15,12 +15,13 @@
 
 #include "stream_list.h"
 
-#define OPTIONS_VALID_KEYS "out, format, max_open, buffer_mb, replace, index, files, idle, streams, select, proto, shard, community_id_seed"
+#define OPTIONS_VALID_KEYS "out, format, max_open, buffer_mb, replace, index, files, idle, streams, select, proto, shard, community_id_seed, group"
 #define OPTIONS_DEFAULT_BUFFER_MB 32
 #define OPTIONS_DEFAULT_IDLE 60
 #define OPTIONS_MAX_IDLE 86400
 
 static const char *const transport_names[FS_TRANSPORT_COUNT] = { "tcp", "udp", "dccp" };
+static const char *const group_names[FS_GROUP_COUNT] = { "stream", "conversation", "host", "server" };
 static const char *const transport_stream_fields[FS_TRANSPORT_COUNT] = { "tcp.stream", "udp.stream", "dccp.stream" };
 
 /* Descriptors tshark itself may need besides ours: the input, its
@@ -120,6 +121,21 @@ parse_format(const char *value, fs_format *out, char **error)
     return TRUE;
 }
 
+/* group=stream|conversation|host|server */
+static gboolean
+parse_group(const char *value, fs_group *out, char **error)
+{
+    for (int g = 0; g < FS_GROUP_COUNT; g++) {
+        if (strcmp(value, group_names[g]) == 0) {
+            *out = (fs_group)g;
+            return TRUE;
+        }
+    }
+    *error = g_strdup_printf("flowsplit: bad value \"%s\" for group; valid values: stream, conversation, host, server",
+                             value);
+    return FALSE;
+}
+
 /* streams=LIST, checked now and kept as text (stream_list.h). */
 static gboolean
 parse_streams(flowsplit_options *opts, const char *value, char **error)
@@ -160,6 +176,8 @@ parse_one(flowsplit_options *opts, const char *key, const char *value, char **er
         return parse_yes_no(key, value, &opts->shard, error);
     if (strcmp(key, "community_id_seed") == 0)
         return parse_count(key, value, 0, G_MAXUINT16, &opts->community_id_seed, error);
+    if (strcmp(key, "group") == 0)
+        return parse_group(value, &opts->group, error);
     /* select=: the filter is compiled when the split starts (display
      * filters do not work yet while options are read). */
     if (strcmp(key, "select") == 0)
@@ -212,6 +230,32 @@ parse_item(flowsplit_options *opts, const char *item, char **error)
     return TRUE;
 }
 
+/* The options a group other than stream cannot take. select=: a stream is
+ * known to match only once one of its frames does, possibly its last, and
+ * a stream that never matched is taken out at the end by removing its
+ * file; a group's file holds other streams' frames too, so it cannot lose
+ * that stream's frames once written. shard=yes: a shard holds some of the
+ * capture's conversations, and a host's or server's streams may be in
+ * several (the flowsplit command runs one tshark for a group instead). */
+static gboolean
+check_group(const flowsplit_options *opts, char **error)
+{
+    if (opts->group == FS_GROUP_STREAM)
+        return TRUE;
+    if (opts->select != NULL) {
+        *error = g_strdup_printf("flowsplit: select= works with group=stream only: a group=%s file cannot take "
+                                 "back the frames of a stream that never matched; use streams= to choose streams",
+                                 group_names[opts->group]);
+        return FALSE;
+    }
+    if (opts->shard) {
+        *error = g_strdup_printf("flowsplit: shard=yes works with group=stream only: a group=%s file may take "
+                                 "streams of several shards; split with one tshark", group_names[opts->group]);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean
 options_parse_strings(flowsplit_options *opts, const char *const *items, guint n_items, char **error)
 {
@@ -239,6 +283,10 @@ options_parse_strings(flowsplit_options *opts, const char *const *items, guint n
     if (opts->shard && opts->streams != NULL) {
         *error = g_strdup("flowsplit: streams= counts the whole capture's streams; give it to flowsplit merge, "
                           "not to a shard's split");
+        options_clear(opts);
+        return FALSE;
+    }
+    if (!check_group(opts, error)) {
         options_clear(opts);
         return FALSE;
     }
@@ -272,6 +320,12 @@ const char *
 options_transport_name(fs_transport t)
 {
     return t < FS_TRANSPORT_COUNT ? transport_names[t] : "unknown";
+}
+
+const char *
+options_group_name(fs_group g)
+{
+    return g < FS_GROUP_COUNT ? group_names[g] : "unknown";
 }
 
 const char *

@@ -24,6 +24,15 @@ typedef enum {
 
 #define FS_TRANSPORT_BIT(t) (1u << (t))
 
+/* What one output file holds (group=); see docs/design.md, "Groups". */
+typedef enum {
+    FS_GROUP_STREAM,        /* one stream (the default) */
+    FS_GROUP_CONVERSATION,  /* every stream between two addresses */
+    FS_GROUP_HOST,          /* every stream an address is an end of */
+    FS_GROUP_SERVER,        /* every stream to one server address and port */
+    FS_GROUP_COUNT
+} fs_group;
+
 typedef struct {
     gboolean given;     /* at least one -X flowsplit: option */
     char *out_dir;      /* out=DIR; NULL when not given */
@@ -39,6 +48,7 @@ typedef struct {
     guint transports;   /* proto=tcp,udp,dccp|all: FS_TRANSPORT_BIT()s; default TCP */
     gboolean shard;     /* shard=yes|no: for the flowsplit command's workers, see docs/design.md; default no */
     guint community_id_seed;    /* community_id_seed=N (0-65535): the seed of the index's community_id; default 0 */
+    fs_group group;     /* group=stream|conversation|host|server */
 } flowsplit_options;
 
 /* "tcp", "udp", "dccp": the transport's name in proto=, file names and the
@@ -48,6 +58,9 @@ const char *options_transport_name(fs_transport t);
 
 /* "tcp.stream", "udp.stream", "dccp.stream": the transport's stream field. */
 const char *options_transport_stream_field(fs_transport t);
+
+/* "stream", "conversation", "host", "server": the value of group=. */
+const char *options_group_name(fs_group g);
 
 /* Reads every "-X flowsplit:..." option tshark or Wireshark was given.
  * Returns FALSE with a one-line message in *error (g_free it). */

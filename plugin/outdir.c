@@ -31,6 +31,30 @@ after_transport_prefix(const char *name)
     return NULL;
 }
 
+/* A group file's name (group=, stream_name.h): "conv-", "host-" or
+ * "server-", then only the characters names are made of, ending in one
+ * of the formats' extensions (or a pcap file's ".part"); so a user's
+ * "host-notes.txt" beside a split is never taken for one. */
+static gboolean
+is_group_file_name(const char *name)
+{
+    static const char *const prefixes[] = { "conv-", "host-", "server-" };
+    static const char *const extensions[] = { ".pcapng", ".pcap", ".pcap.part" };
+    gboolean prefixed = FALSE, extension = FALSE;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(prefixes); i++)
+        prefixed = prefixed || g_str_has_prefix(name, prefixes[i]);
+    for (size_t i = 0; i < G_N_ELEMENTS(extensions); i++)
+        extension = extension || g_str_has_suffix(name, extensions[i]);
+    if (!prefixed || !extension)
+        return FALSE;
+    for (const char *c = name; *c != '\0'; c++) {
+        if (!g_ascii_isalnum(*c) && *c != '.' && *c != '_' && *c != '-')
+            return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean
 outdir_is_output_name(const char *name)
 {
@@ -40,6 +64,8 @@ outdir_is_output_name(const char *name)
     if (strcmp(name, STREAM_INDEX_NAME) == 0 || strcmp(name, STREAM_INDEX_TEMP) == 0
         || strcmp(name, STREAM_INDEX_SHARD_NAME) == 0 || strcmp(name, STREAM_INDEX_SHARD_TEMP) == 0
         || strcmp(name, STREAM_INDEX_COUNTS_NAME) == 0 || strcmp(name, STREAM_INDEX_COUNTS_TEMP) == 0)
+        return TRUE;
+    if (is_group_file_name(name))
         return TRUE;
     if ((p = after_transport_prefix(name)) == NULL)
         return FALSE;

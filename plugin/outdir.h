@@ -22,7 +22,8 @@ int outdir_prepare(const char *path, gboolean replace, char **error);
 int outdir_open(const char *path, gboolean *created, char **error);
 gboolean outdir_clear(int dir_fd, const char *path, gboolean replace, gboolean remove, char **error);
 
-/* TRUE for the names flowsplit writes: tcp-NNNNNN..., udp-, dccp-, streams.csv,
+/* TRUE for the names flowsplit writes: tcp-NNNNNN..., udp-, dccp-, the
+ * group files (conv-, host-, server-, ending .pcapng or .pcap), streams.csv,
  * shard-streams.csv (and the lists' temporary files). */
 gboolean outdir_is_output_name(const char *name);
 

@@ -18,4 +18,11 @@
 char *stream_file_name(const char *transport, guint32 stream, const address *client, guint16 client_port,
                        const address *server, guint16 server_port);
 
+/* The names of group files (group=, no extension), from the same pieces
+ * as a stream's, so with the same characters: "conv-A-B" (the caller
+ * orders A and B), "host-A", "server-A.PORT". g_free the result. */
+char *stream_name_conversation(const address *a, const address *b);
+char *stream_name_host(const address *addr);
+char *stream_name_server(const address *addr, guint16 port);
+
 #endif /* FLOWSPLIT_STREAM_NAME_H */

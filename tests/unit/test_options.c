@@ -48,6 +48,7 @@ test_defaults(void)
     g_assert_null(o.select);
     g_assert_cmpuint(o.transports, ==, FS_TRANSPORT_BIT(FS_TRANSPORT_TCP));
     g_assert_false(o.shard);
+    g_assert_cmpint(o.group, ==, FS_GROUP_STREAM);
     options_clear(&o);
 }
 
@@ -116,6 +117,19 @@ test_values(void)
     g_assert_true(parse1(&o, "out=a,out=b,format=pcap,format=pcapng", &error));
     g_assert_cmpstr(o.out_dir, ==, "b");
     g_assert_cmpint(o.format, ==, FS_FORMAT_PCAPNG);
+    options_clear(&o);
+    /* Groups; streams= and files=no go with any. */
+    for (int g = 0; g < FS_GROUP_COUNT; g++) {
+        item = g_strdup_printf("out=d,group=%s,streams=1-3,files=no", options_group_name((fs_group)g));
+        g_assert_true(parse1(&o, item, &error));
+        g_assert_cmpint(o.group, ==, g);
+        options_clear(&o);
+        g_free(item);
+    }
+    g_assert_cmpstr(options_group_name(FS_GROUP_CONVERSATION), ==, "conversation");
+    g_assert_cmpstr(options_group_name(FS_GROUP_COUNT), ==, "unknown");
+    /* select= and shard=yes go with group=stream. */
+    g_assert_true(parse1(&o, "out=d,group=stream,select=tcp,shard=yes", &error));
     options_clear(&o);
     /* index=no alone, files=no alone. */
     g_assert_true(parse1(&o, "out=d,index=no", &error));
@@ -193,6 +207,11 @@ static const bad_case bad_cases[] = {
     { "out=d,shard=perhaps", { "shard", "\"perhaps\"", "yes, no" } },
     { "out=d,shard=yes,streams=1-3", { "streams=", "flowsplit merge", NULL } },
     { "out=d,streams=1-3,shard=yes", { "streams=", "flowsplit merge", NULL } },
+    { "out=d,group=hosts", { "group", "\"hosts\"", "stream, conversation, host, server" } },
+    { "out=d,group=", { "group", "\"\"", NULL } },
+    { "out=d,group=host,select=tcp", { "select=", "group=host", "streams=" } },
+    { "out=d,select=tcp,group=conversation", { "select=", "group=conversation", NULL } },
+    { "out=d,group=server,shard=yes", { "shard=yes", "group=server", NULL } },
 };
 
 static void

@@ -166,7 +166,44 @@ test_hostile_addresses(void)
         assert_safe(name);
         g_assert_true(g_str_has_prefix(name, "udp-"));
         g_free(name);
+        /* The group names too; assert_safe also keeps out the ';' that
+         * joins a group=host stream's two names in the index. */
+        name = stream_name_conversation(&evil, &good);
+        assert_safe(name);
+        g_free(name);
+        name = stream_name_host(&evil);
+        assert_safe(name);
+        g_free(name);
+        name = stream_name_server(&evil, 2);
+        assert_safe(name);
+        g_free(name);
     }
+}
+
+/* The group files' names (group=): the address text as in a stream's. */
+static void
+test_group_names(void)
+{
+    static const guint8 a[4] = { 10, 0, 0, 1 };
+    static const guint8 b[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+    address v4, v6, none;
+    char *name;
+
+    set_address(&v4, AT_IPv4, 4, a);
+    set_address(&v6, AT_IPv6, 16, b);
+    clear_address(&none);
+    name = stream_name_conversation(&v4, &v6);
+    g_assert_cmpstr(name, ==, "conv-10.0.0.1-2001_db8__1");
+    g_free(name);
+    name = stream_name_host(&v6);
+    g_assert_cmpstr(name, ==, "host-2001_db8__1");
+    g_free(name);
+    name = stream_name_host(&none);
+    g_assert_cmpstr(name, ==, "host-unknown");
+    g_free(name);
+    name = stream_name_server(&v4, 443);
+    g_assert_cmpstr(name, ==, "server-10.0.0.1.443");
+    g_free(name);
 }
 
 int
@@ -180,5 +217,6 @@ main(int argc, char **argv)
     g_test_add_func("/stream-name/ethernet", test_ethernet);
     g_test_add_func("/stream-name/hostile-addresses", test_hostile_addresses);
     g_test_add_func("/stream-name/name-length", test_name_length);
+    g_test_add_func("/stream-name/group-names", test_group_names);
     return g_test_run();
 }
