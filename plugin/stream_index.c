@@ -18,10 +18,11 @@
  * ClientHello (ja3s: of its first ServerHello). ja4 is Wireshark's
  * tls.handshake.ja4 where the running Wireshark has it (4.2+), else
  * computed from the ClientHello's bytes as 4.6 computes it (tls_ja4.c).
- * They are payload, so they are escaped before they reach the file: control characters, the separators '\\', '"', ',' and ';' (which
- * joins ALPN values), and a leading '=', '+', '-' or '@' (which a
- * spreadsheet would run as a formula) become \xNN; bytes that are not UTF-8
- * too. No valid server name, ALPN id or JA3 hash holds any of them.
+ * They are payload, so they are escaped before they reach the file:
+ * control characters, the separators '\\', '"', ',' and ';' (which joins
+ * ALPN values), and a leading '=', '+', '-' or '@' (which a spreadsheet
+ * would run as a formula) become \xNN; bytes that are not UTF-8 too. No
+ * valid server name, ALPN id, JA3 or JA4 holds any of them.
  *
  * community_id, after proto for the same reason, is the Community ID v1 of
  * the stream's two ends and transport (community_id.c), computed as the row
