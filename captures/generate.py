@@ -8,6 +8,9 @@
     generate.py sdp OUT [--signature KIND]
                                      media set up by SIP/SDP and RTSP, or one
                                      media setup signature, among TCP streams
+    generate.py hellos OUT [--count N]
+                                     TLS ClientHellos of every kind JA4 reads,
+                                     some answered by a ServerHello
 
 Everything is built byte by byte here (Ethernet, 802.1Q, MPLS, Linux
 cooked v1/v2, raw IP, IPv4/IPv6 with fragments, GRE, TCP, UDP, ICMP), and
@@ -1080,6 +1083,151 @@ def sdp(path, kind, seed=1):
     return len(frames)
 
 
+# --- ClientHellos for JA4 --------------------------------------------------
+
+GREASE = [0x0A0A + 0x1010 * i for i in range(16)]
+COMMON_CIPHERS = [0x1301, 0x1302, 0x1303, 0xC02B, 0xC02F, 0xC02C, 0xC030, 0xCCA9, 0xCCA8, 0xC013, 0xC014,
+                  0x009C, 0x009D, 0x002F, 0x0035, 0x000A]
+SIGALGS = [0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601, 0x0201]
+# ALPN lists: absent, usual, one character, a first or last character that
+# is not alphanumeric (printable or not), a first value that is not the
+# only one. b"" stands for an empty list, None for the extension with no data.
+HELLO_ALPNS = [(), (b"h2",), (b"http/1.1",), (b"h2", b"http/1.1"), (b"x",), (b"-h2",), (b"h2-",), (b"\x01\x02",),
+               (b"\xffabc",), (b"a b",), (b"h3 ",), b"", None]
+HELLO_VERSIONS = [0x0300, 0x0301, 0x0302, 0x0303]
+
+
+def ext(etype, data):
+    return struct.pack("!HH", etype, len(data)) + data
+
+
+def vec(size, data):
+    return len(data).to_bytes(size, "big") + data
+
+
+def u16s(values):
+    return b"".join(struct.pack("!H", v) for v in values)
+
+
+def alpn_ext(alpn):
+    if alpn is None:
+        return ext(16, b"")
+    if alpn == b"":
+        return ext(16, vec(2, b""))
+    return ext(16, vec(2, b"".join(vec(1, p) for p in alpn)))
+
+
+def hello_body(rng, version, ciphers, exts, comp=b"\x00"):
+    """A ClientHello message (type, length, body); exts None: no extensions block."""
+    body = struct.pack("!H", version) + rng.randbytes(32) + vec(1, rng.randbytes(rng.choice([0, 32])))
+    body += vec(2, u16s(ciphers)) + vec(1, comp)
+    if exts is not None:
+        body += vec(2, b"".join(exts))
+    return b"\x01" + len(body).to_bytes(3, "big") + body
+
+
+def server_hello(rng, cipher, tls13, alpn=None):
+    exts = []
+    if tls13:
+        exts += [ext(43, struct.pack("!H", 0x0304)), ext(51, struct.pack("!HH", 29, 32) + rng.randbytes(32))]
+    else:
+        exts += [ext(0xFF01, b"\x00"), ext(11, b"\x01\x00")]
+    if alpn:
+        exts.append(ext(16, vec(2, vec(1, alpn))))
+    body = struct.pack("!H", 0x0303) + rng.randbytes(32) + vec(1, rng.randbytes(32)) + struct.pack("!HB", cipher, 0)
+    body += vec(2, b"".join(exts))
+    return b"\x02" + len(body).to_bytes(3, "big") + body
+
+
+def record(hs, version=0x0301):
+    return struct.pack("!BHH", 22, version, len(hs)) + hs
+
+
+def random_hello(rng):
+    """A ClientHello of random parts: version, GREASE, SNI, ALPN,
+    supported_versions, signature_algorithms, other extensions, order."""
+    grease = rng.random() < 0.5
+    ciphers = rng.sample(COMMON_CIPHERS, rng.randint(1, len(COMMON_CIPHERS)))
+    if grease:
+        ciphers.insert(rng.randint(0, len(ciphers)), rng.choice(GREASE))
+    exts = []
+    if rng.random() < 0.7:
+        name = b"host%d.example" % rng.randint(0, 999)
+        exts.append(ext(0, vec(2, b"\x00" + vec(2, name))))
+    alpn = rng.choice(HELLO_ALPNS)
+    if alpn != ():
+        exts.append(alpn_ext(alpn))
+    versions = rng.choice([None, [0x0304, 0x0303], [0x0303], [0x0304], [0x0303, 0x0302, 0x0301], [0x7F1C, 0x0303]])
+    if versions is not None:
+        if grease:
+            versions = [rng.choice(GREASE)] + versions
+        exts.append(ext(43, vec(1, u16s(versions))))
+    if rng.random() < 0.7:
+        algs = rng.sample(SIGALGS, rng.randint(1, len(SIGALGS)))
+        if grease and rng.random() < 0.5:
+            algs.insert(1, rng.choice(GREASE))
+        exts.append(ext(13, vec(2, u16s(algs))))
+    others = [ext(10, vec(2, u16s([29, 23, 24]))), ext(11, vec(1, b"\x00")), ext(23, b""), ext(35, b""),
+              ext(0xFF01, b"\x00"), ext(45, vec(1, b"\x01")), ext(5, b"\x01\x00\x00\x00\x00"),
+              ext(21, bytes(rng.randint(0, 40))), ext(51, vec(2, struct.pack("!HH", 29, 32) + rng.randbytes(32)))]
+    exts += rng.sample(others, rng.randint(0, len(others)))
+    if grease:
+        exts.insert(0, ext(rng.choice(GREASE), b""))
+        exts.append(ext(rng.choice(GREASE), b"\x00"))
+    rng.shuffle(exts)
+    if rng.random() < 0.05:
+        exts = [] if rng.random() < 0.5 else None
+    return hello_body(rng, rng.choice(HELLO_VERSIONS), ciphers, exts)
+
+
+def edge_hellos(rng):
+    """The edge cases: 0 ciphers, only GREASE ciphers, more than 99 ciphers
+    or extensions, no extensions block, an empty one, only SNI and ALPN,
+    ALPN with an empty list or no data, GREASE-only supported_versions, a
+    bad extension length, SSLv3 with no extensions."""
+    sni = ext(0, vec(2, b"\x00" + vec(2, b"edge.example")))
+    sig = ext(13, vec(2, u16s(SIGALGS[:3])))
+    return [
+        hello_body(rng, 0x0303, [], [sni, sig]),
+        hello_body(rng, 0x0303, GREASE[:3], [sni, sig]),
+        hello_body(rng, 0x0303, list(range(0x0100, 0x0100 + 120)), [sni, sig]),
+        hello_body(rng, 0x0303, COMMON_CIPHERS, [ext(0x2000 + i, b"") for i in range(110)] + [sni]),
+        hello_body(rng, 0x0303, COMMON_CIPHERS, None),
+        hello_body(rng, 0x0303, COMMON_CIPHERS, []),
+        hello_body(rng, 0x0303, COMMON_CIPHERS, [sni, alpn_ext((b"h2",))]),
+        hello_body(rng, 0x0303, COMMON_CIPHERS, [sni, alpn_ext(b""), sig]),
+        hello_body(rng, 0x0303, COMMON_CIPHERS, [alpn_ext(None), sig]),
+        hello_body(rng, 0x0303, COMMON_CIPHERS, [ext(43, vec(1, u16s(GREASE[:2]))), sig]),
+        hello_body(rng, 0x0303, COMMON_CIPHERS, [sig, ext(10, b"\x00\x10\x00")]),
+        hello_body(rng, 0x0300, COMMON_CIPHERS[:4], None),
+        hello_body(rng, 0x0301, COMMON_CIPHERS, [sni, ext(13, vec(2, u16s([GREASE[5]] + SIGALGS)))]),
+        hello_body(rng, 0x0303, COMMON_CIPHERS, [sni, alpn_ext((b"h2",)), alpn_ext((b"zz",)), sig]),
+    ]
+
+
+def hellos(path, count, seed=1):
+    """ClientHellos of every combination JA4 reads (random_hello) and the
+    edge cases (edge_hellos), each on its own TCP stream to 443; every
+    third answered by a ServerHello (TLS 1.2 or 1.3); a few streams send a
+    second ClientHello, which the index must not take."""
+    rng = random.Random(seed)
+    messages = edge_hellos(rng) + [random_hello(rng) for _ in range(count)]
+    scripts = []
+    for i, msg in enumerate(messages):
+        c = Conn("10.70.%d.%d" % (i // 250, i % 250 + 1), "10.71.0.1", 30000 + i, 443, rng.getrandbits(32),
+                 rng.getrandbits(32))
+        frames = c.handshake() + [c.frame(True, TH_PSH | TH_ACK, record(msg)), c.frame(False, TH_ACK)]
+        if i % 3 == 0:
+            sh = server_hello(rng, rng.choice(COMMON_CIPHERS), i % 2 == 0, b"h2" if i % 4 == 0 else None)
+            frames += [c.frame(False, TH_PSH | TH_ACK, record(sh, 0x0303)), c.frame(True, TH_ACK)]
+        if i % 7 == 0:
+            frames += [c.frame(True, TH_PSH | TH_ACK, record(random_hello(rng))), c.frame(False, TH_ACK)]
+        scripts.append(frames + c.close())
+    frames = interleave(scripts, rng, 1_700_000_000 * 10**9)
+    write_pcap(path, frames, LT_ETHERNET)
+    return len(frames), len(messages)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -1098,12 +1246,19 @@ def main():
     d = sub.add_parser("sdp")
     d.add_argument("out")
     d.add_argument("--signature", choices=["all"] + sorted(SDP_SIGNATURES) + sorted(PORT_SIGNATURES), default="all")
+    t = sub.add_parser("hellos")
+    t.add_argument("out")
+    t.add_argument("--count", type=int, default=400)
+    t.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
     if a.cmd == "bundled":
         bundled(a.dir)
     elif a.cmd == "sdp":
         n = sdp(a.out, a.signature)
         print("%s: %d frames" % (a.out, n), file=sys.stderr)
+    elif a.cmd == "hellos":
+        n, streams = hellos(a.out, a.count, a.seed)
+        print("%s: %d frames, %d ClientHellos" % (a.out, n, streams), file=sys.stderr)
     elif a.cmd == "hard":
         n = hard(a.out, a.copies, a.seed)
         print("%s: %d frames" % (a.out, n), file=sys.stderr)

@@ -10,10 +10,10 @@
  * (both return or throw first), nor tells an IPv6 fragment, nor carries
  * TLS fields. A frame whose layers (pinfo->layers) have a transport layer
  * without a tap call, an IPv6 fragment header, or, with the index, a TLS
- * layer on a stream still waiting for its ClientHello, is dissected again
- * with a tree and read from it (intake_tree.c). Such frames are rare (none
- * in most captures; the TLS frames of streams whose ClientHello was not
- * captured are the most of them).
+ * layer on a stream still waiting for its ClientHello or ServerHello, is
+ * dissected again with a tree and read from it (intake_tree.c). Such frames are rare (none
+ * in most captures; the TLS frames of streams whose ClientHello or
+ * ServerHello was not captured are the most of them).
  *
  * Each stream the frame belongs to counts it once, in s->frame_streams.
  *
@@ -97,9 +97,10 @@ count_layers(const split_session *s, packet_info *pinfo, guint layers[FS_TRANSPO
  * transport split (a header cut short, one with a bad length, or a quote
  * too short for its stream has a layer and no call), no IPv6 fragment
  * header (the tree tells an atomic one from a fragment), and with the
- * index no TLS layer on a stream still waiting for its ClientHello (a
- * ClientHello's fields are in a TLS layer; which stream owns it is
- * intake_tree.c's to say, from the tree). */
+ * index no TLS layer on a stream still waiting for its ClientHello or
+ * ServerHello (their fields are in a TLS layer; which stream owns it is
+ * intake_tree.c's to say, from the tree). Once a stream has both, its TLS
+ * frames are told by the taps again. */
 static gboolean
 taps_cover_frame(split_session *s, packet_info *pinfo)
 {
@@ -114,7 +115,7 @@ taps_cover_frame(split_session *s, packet_info *pinfo)
             const transport_layer *l = &g_array_index(s->frame_layers, transport_layer, i);
 
             tapped[l->st->transport]++;
-            if (tls && s->opts.index && !l->st->facts.tls_seen)
+            if (tls && intake_waits_for_hello(s, l->st))
                 return FALSE;
         }
     }

@@ -42,7 +42,10 @@ typedef struct {
 } transport_layer;
 
 /* The fields a second dissection reads (intake_tree.c). */
-enum { HF_TCP, HF_IPV6_FRAG_OFFSET, HF_IPV6_FRAG_MORE, HF_TLS_TYPE, HF_TLS_SNI, HF_TLS_ALPN, HF_TLS_JA3, HF_COUNT };
+enum {
+    HF_TCP, HF_IPV6_FRAG_OFFSET, HF_IPV6_FRAG_MORE, HF_TLS_TYPE, HF_TLS_SNI, HF_TLS_ALPN, HF_TLS_JA3, HF_TLS_JA3S,
+    HF_COUNT
+};
 
 struct split_session {
     flowsplit_options opts;
@@ -65,10 +68,11 @@ struct split_session {
     /* A second dissection (intake_tree.c). */
     int hf[HF_COUNT];
     int hf_stream[FS_TRANSPORT_COUNT];      /* tcp.stream, udp.stream, dccp.stream */
+    int hf_ja4;             /* tls.handshake.ja4 (4.2+); -1: computed (tls_ja4.c) */
     int proto_transport[FS_TRANSPORT_COUNT];    /* tcp, udp, dccp */
     int proto_ipv6_fraghdr;
     int proto_tls;
-    int hf_prime[HF_COUNT + FS_TRANSPORT_COUNT];    /* what a second dissection primes */
+    int hf_prime[HF_COUNT + FS_TRANSPORT_COUNT + 1];    /* what a second dissection primes */
     guint n_prime;
     guint64 frames_redissected;
     /* The listeners (intake_taps.c). */
@@ -93,6 +97,15 @@ struct split_session {
     intake_done_fn done;
     void *done_data;
 };
+
+/* With the index, a stream still waiting for its first ClientHello or
+ * ServerHello has its frames with a TLS layer read from a second
+ * dissection (intake_tree.c). */
+static inline gboolean
+intake_waits_for_hello(const split_session *s, const flow_stream *st)
+{
+    return s->opts.index && (!st->facts.tls_seen || !st->facts.tls_server_seen);
+}
 
 static inline gboolean
 intake_transport_split(const split_session *s, fs_transport t)

@@ -2,7 +2,9 @@
  * The streams of a frame its taps could not tell, read from a second
  * dissection with a tree (frame_redissect.c): every stream field
  * (tcp.stream, udp.stream, dccp.stream), each TCP layer's header for its
- * flags, an IPv6 fragment header, and the TLS fields of a ClientHello. A
+ * flags, an IPv6 fragment header, the TLS fields of a ClientHello (its JA4
+ * from Wireshark's field, or from its bytes where the running Wireshark has
+ * none: tls_ja4.c) and the JA3S of a ServerHello. A
  * transport layer with no tap call has the frame's own addresses for its
  * direction.
  *
@@ -12,12 +14,17 @@
 
 #include "frame_block.h"
 #include "frame_redissect.h"
+#include "tls_ja4.h"
 #include "ws_compat.h"
 
 static const char *const intake_fields[HF_COUNT] = {
     "tcp", "ipv6.fraghdr.offset", "ipv6.fraghdr.more", "tls.handshake.type",
-    "tls.handshake.extensions_server_name", "tls.handshake.extensions_alpn_str", "tls.handshake.ja3"
+    "tls.handshake.extensions_server_name", "tls.handshake.extensions_alpn_str", "tls.handshake.ja3",
+    "tls.handshake.ja3s"
 };
+
+#define TLS_CLIENT_HELLO 1
+#define TLS_SERVER_HELLO 2
 
 /* Which transport a ClientHello in the frame belongs to: the first of these
  * the frame has a stream of. */
@@ -49,6 +56,10 @@ intake_tree_find_fields(split_session *s, char **error)
         }
         s->hf_prime[s->n_prime++] = s->hf_stream[t];
     }
+    /* Wireshark 4.2+ computes JA4 itself; 4.0 has no such field. */
+    s->hf_ja4 = proto_registrar_get_id_byname("tls.handshake.ja4");
+    if (s->hf_ja4 >= 0)
+        s->hf_prime[s->n_prime++] = s->hf_ja4;
     s->proto_ipv6_fraghdr = proto_get_id_by_filter_name("ipv6.fraghdr");
     s->proto_tls = proto_get_id_by_filter_name("tls");
     if (s->proto_ipv6_fraghdr < 0 || s->proto_tls < 0) {
@@ -181,30 +192,88 @@ tls_stream(split_session *s, epan_dissect_t *edt)
     return NULL;
 }
 
-/* The first ClientHello of a stream: its SNI, ALPN list and JA3. */
+/* The first handshake message of the given type in the frame: its type
+ * field, which starts the message. NULL when none. */
+static field_info *
+first_handshake(split_session *s, epan_dissect_t *edt, guint32 type)
+{
+    GPtrArray *types = proto_get_finfo_ptr_array(edt->tree, s->hf[HF_TLS_TYPE]);
+
+    for (guint i = 0; types != NULL && i < types->len; i++) {
+        field_info *fi = g_ptr_array_index(types, i);
+        if (fvalue_get_uinteger(fs_field_value(fi)) == type)
+            return fi;
+    }
+    return NULL;
+}
+
+/* The first value of a string field in the frame, or NULL. */
+static const char *
+first_string(epan_dissect_t *edt, int hf)
+{
+    GPtrArray *fields = proto_get_finfo_ptr_array(edt->tree, hf);
+
+    if (fields == NULL || fields->len == 0)
+        return NULL;
+    return fvalue_get_string(fs_field_value(g_ptr_array_index(fields, 0)));
+}
+
+/* The JA4 of the ClientHello whose type field is hello: Wireshark's own
+ * field where it has one, else computed from the message's bytes, with
+ * the transport character Wireshark takes from the frame's layers. */
+static char *
+client_hello_ja4(split_session *s, epan_dissect_t *edt, field_info *hello)
+{
+    wmem_list_t *frame_layers = edt->pi.layers;
+    char transport = '\0';
+    gint avail;
+
+    if (s->hf_ja4 >= 0) {
+        const char *ja4 = first_string(edt, s->hf_ja4);
+        return ja4 != NULL ? g_strdup(ja4) : NULL;
+    }
+    if (hello->ds_tvb == NULL || (avail = tvb_captured_length_remaining(hello->ds_tvb, hello->start)) <= 0)
+        return NULL;
+    if (proto_is_frame_protocol(frame_layers, "tcp"))
+        transport = 't';
+    else if (proto_is_frame_protocol(frame_layers, "quic"))
+        transport = 'q';
+    return tls_ja4_client_hello(tvb_get_ptr(hello->ds_tvb, hello->start, avail), (gsize)avail, transport);
+}
+
+/* The first ClientHello of a stream: its SNI, ALPN list, JA3 and JA4. */
+static void
+set_client_hello(split_session *s, epan_dissect_t *edt, flow_stream *st, field_info *hello)
+{
+    GPtrArray *sni = field_strings(s, edt, HF_TLS_SNI);
+    GPtrArray *alpn = field_strings(s, edt, HF_TLS_ALPN);
+    char *ja4 = client_hello_ja4(s, edt, hello);
+
+    stream_facts_set_tls(&st->facts, sni->len ? g_ptr_array_index(sni, 0) : NULL,
+                         (const char *const *)alpn->pdata, alpn->len, first_string(edt, s->hf[HF_TLS_JA3]), ja4);
+    g_free(ja4);
+    g_ptr_array_free(sni, TRUE);
+    g_ptr_array_free(alpn, TRUE);
+}
+
+/* The stream's first ClientHello and first ServerHello (its JA3S), from
+ * the frame's first of each. */
 static void
 collect_tls(split_session *s, epan_dissect_t *edt)
 {
-    GPtrArray *types = proto_get_finfo_ptr_array(edt->tree, s->hf[HF_TLS_TYPE]);
-    gboolean client_hello = FALSE;
+    field_info *client, *server;
     flow_stream *st;
-    GPtrArray *sni, *alpn, *ja3;
 
-    for (guint i = 0; types != NULL && i < types->len && !client_hello; i++)
-        client_hello = fvalue_get_uinteger(fs_field_value(g_ptr_array_index(types, i))) == 1;
-    if (!client_hello || s->frame_streams->len == 0)
+    if (s->frame_streams->len == 0)
         return;
-    st = tls_stream(s, edt);
-    if (st == NULL || st->facts.tls_seen)
+    client = first_handshake(s, edt, TLS_CLIENT_HELLO);
+    server = first_handshake(s, edt, TLS_SERVER_HELLO);
+    if ((client == NULL && server == NULL) || (st = tls_stream(s, edt)) == NULL)
         return;
-    sni = field_strings(s, edt, HF_TLS_SNI);
-    alpn = field_strings(s, edt, HF_TLS_ALPN);
-    ja3 = field_strings(s, edt, HF_TLS_JA3);
-    stream_facts_set_tls(&st->facts, sni->len ? g_ptr_array_index(sni, 0) : NULL,
-                         (const char *const *)alpn->pdata, alpn->len, ja3->len ? g_ptr_array_index(ja3, 0) : NULL);
-    g_ptr_array_free(sni, TRUE);
-    g_ptr_array_free(alpn, TRUE);
-    g_ptr_array_free(ja3, TRUE);
+    if (client != NULL && !st->facts.tls_seen)
+        set_client_hello(s, edt, st, client);
+    if (server != NULL && !st->facts.tls_server_seen)
+        stream_facts_set_server_hello(&st->facts, first_string(edt, s->hf[HF_TLS_JA3S]));
 }
 
 /* The frame dissected again and read: its streams into frame_streams, with

@@ -8,17 +8,21 @@
  * counts equal the sums of `tshark -T fields -e tcp.stream -e frame.len`
  * per stream and direction; the same for udp.stream and dccp.stream. IP
  * fragments that only ride along in the stream's file carry no stream
- * field and do not count. The last column, proto, says which transport the
- * row is; it comes last so that readers of the older columns by position
- * go on working. UDP and DCCP rows have syn 0 and close "none": the syn
- * and close columns read TCP's flags.
+ * field and do not count. The column proto says which transport the row
+ * is; it and the columns after it (community_id, ja4, ja3s) were added at
+ * the end so that readers of the older columns by position go on working.
+ * UDP and DCCP rows have syn 0 and close "none": the syn and close columns
+ * read TCP's flags.
  *
  * The TLS columns come from Wireshark's own TLS fields of the stream's first
- * ClientHello. They are payload, so they are escaped before they reach the
- * file: control characters, the separators '\\', '"', ',' and ';' (which
- * joins ALPN values), and a leading '=', '+', '-' or '@' (which a
- * spreadsheet would run as a formula) become \xNN; bytes that are not UTF-8
- * too. No valid server name, ALPN id or JA3 hash holds any of them.
+ * ClientHello (ja3s: of its first ServerHello). ja4 is Wireshark's
+ * tls.handshake.ja4 where the running Wireshark has it (4.2+), else
+ * computed from the ClientHello's bytes as 4.6 computes it (tls_ja4.c).
+ * They are payload, so they are escaped before they reach the file:
+ * control characters, the separators '\\', '"', ',' and ';' (which joins
+ * ALPN values), and a leading '=', '+', '-' or '@' (which a spreadsheet
+ * would run as a formula) become \xNN; bytes that are not UTF-8 too. No
+ * valid server name, ALPN id, JA3 or JA4 holds any of them.
  *
  * community_id, after proto for the same reason, is the Community ID v1 of
  * the stream's two ends and transport (community_id.c), computed as the row
@@ -55,7 +59,7 @@
 
 #define INDEX_COLUMNS \
     "stream,file,addr_a,port_a,addr_b,port_b,frames_ab,bytes_ab,frames_ba,bytes_ba," \
-    "first_frame,last_frame,start,duration,syn,close,tls_sni,tls_alpn,ja3,proto,community_id"
+    "first_frame,last_frame,start,duration,syn,close,tls_sni,tls_alpn,ja3,proto,community_id,ja4,ja3s"
 
 static const char index_header[] = INDEX_COLUMNS "\r\n";
 static const char shard_header[] = INDEX_COLUMNS ",selected,written,written_bytes\r\n";
@@ -93,6 +97,8 @@ stream_facts_clear(stream_facts *f)
     g_free(f->tls_sni);
     g_free(f->tls_alpn);
     g_free(f->ja3);
+    g_free(f->ja4);
+    g_free(f->ja3s);
 }
 
 gboolean
@@ -171,7 +177,8 @@ stream_index_escape(const char *raw)
 }
 
 void
-stream_facts_set_tls(stream_facts *f, const char *sni, const char *const *alpn, guint n_alpn, const char *ja3)
+stream_facts_set_tls(stream_facts *f, const char *sni, const char *const *alpn, guint n_alpn, const char *ja3,
+                     const char *ja4)
 {
     GString *joined;
 
@@ -180,6 +187,7 @@ stream_facts_set_tls(stream_facts *f, const char *sni, const char *const *alpn, 
     f->tls_seen = 1;
     f->tls_sni = sni ? stream_index_escape(sni) : NULL;
     f->ja3 = ja3 ? stream_index_escape(ja3) : NULL;
+    f->ja4 = ja4 ? stream_index_escape(ja4) : NULL;
     if (n_alpn == 0)
         return;
     joined = g_string_new(NULL);
@@ -191,6 +199,15 @@ stream_facts_set_tls(stream_facts *f, const char *sni, const char *const *alpn, 
         g_free(e);
     }
     f->tls_alpn = g_string_free(joined, FALSE);
+}
+
+void
+stream_facts_set_server_hello(stream_facts *f, const char *ja3s)
+{
+    if (f->tls_server_seen)
+        return;
+    f->tls_server_seen = 1;
+    f->ja3s = ja3s ? stream_index_escape(ja3s) : NULL;
 }
 
 /* An RFC 4180 field: quoted when it holds a separator or a quote. The
@@ -265,7 +282,9 @@ format_row(GString *line, const stream_index_row *row, stream_index_kind kind)
     put_field(line, f->tls_alpn, FALSE);
     put_field(line, f->ja3, FALSE);
     put_field(line, row->transport, FALSE);
-    put_field(line, row->community_id, kind == STREAM_INDEX_PLAIN);
+    put_field(line, row->community_id, FALSE);
+    put_field(line, f->ja4, FALSE);
+    put_field(line, f->ja3s, kind == STREAM_INDEX_PLAIN);
     if (kind == STREAM_INDEX_SHARD)
         g_string_append_printf(line, "%d,%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT "\r\n", row->selected ? 1 : 0,
                                row->written, row->written_bytes);

@@ -29,6 +29,7 @@ typedef struct {
     guint8 fin_from;        /* bit 0: FIN from A, bit 1: FIN from B */
     guint8 syn : 1;         /* the opening SYN (SYN without ACK) was captured */
     guint8 tls_seen : 1;    /* the first ClientHello has been read */
+    guint8 tls_server_seen : 1;     /* the first ServerHello has been read */
     guint8 close;           /* stream_close */
     guint32 first_frame;
     guint32 last_frame;
@@ -43,6 +44,8 @@ typedef struct {
     char *tls_sni;          /* from the first ClientHello, already escaped; NULL when none */
     char *tls_alpn;
     char *ja3;
+    char *ja4;              /* JA4 of the first ClientHello (Wireshark's field, or tls_ja4.c on 4.0) */
+    char *ja3s;             /* from the first ServerHello */
 } stream_facts;
 
 void stream_facts_init(stream_facts *f, const address *src, guint16 sport, const address *dst, guint16 dport);
@@ -60,7 +63,12 @@ gboolean stream_facts_add_flags(stream_facts *f, gboolean from_a, guint16 tcp_fl
 
 /* The fields of the stream's first ClientHello (raw, from the dissector).
  * alpn: the protocols in order. Later calls are ignored. */
-void stream_facts_set_tls(stream_facts *f, const char *sni, const char *const *alpn, guint n_alpn, const char *ja3);
+void stream_facts_set_tls(stream_facts *f, const char *sni, const char *const *alpn, guint n_alpn, const char *ja3,
+                          const char *ja4);
+
+/* The JA3S of the stream's first ServerHello (raw, NULL when the dissector
+ * gave none). Later calls are ignored. */
+void stream_facts_set_server_hello(stream_facts *f, const char *ja3s);
 
 /* A payload-derived text made safe for the index: control characters,
  * '\\', '"', ',', ';', a leading '=', '+', '-' or '@', and bytes that are not

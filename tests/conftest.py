@@ -21,7 +21,10 @@ import capfile
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("FLOWSPLIT_BUILD_DIR", os.path.join(REPO, "build"))
 PLUGIN_DIR = os.path.join(BUILD, "plugins")
-PUBLIC = os.path.join(os.path.dirname(REPO), "shared", "captures", "public")
+# The public captures beside the checkout; FLOWSPLIT_PUBLIC_CAPTURES names
+# them elsewhere (a git worktree whose parent has no shared/ folder).
+PUBLIC = os.environ.get("FLOWSPLIT_PUBLIC_CAPTURES",
+                        os.path.join(os.path.dirname(REPO), "shared", "captures", "public"))
 NOBODY = 65534
 AS_ROOT = os.geteuid() == 0
 
@@ -515,14 +518,20 @@ class IndexOracle:
     TCP layer; PDML gives the layer structure for frames with tunnels, ICMP
     quotes or TCP in TCP). A ClientHello belongs to the frame's innermost
     TCP stream, or to its innermost UDP stream when it has no TCP (QUIC),
-    else DCCP's. One tshark pass reads every transport: rows[proto]."""
+    else DCCP's. ja3s is the same of the first ServerHello, and ja4 the
+    ClientHello's tls.handshake.ja4 where this Wireshark has the field (4.2+;
+    without it, ja4 is None here and tests/test_ja4.py asks 4.6). One tshark
+    pass reads every transport: rows[proto]."""
 
     COMMON = ["frame.number", "frame.len", "frame.time_epoch", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst",
               "tls.handshake.type", "tls.handshake.extensions_server_name", "tls.handshake.extensions_alpn_str",
-              "tls.handshake.ja3", "tcp.flags"]
+              "tls.handshake.ja3", "tls.handshake.ja3s", "tcp.flags"]
 
     def __init__(self, capture):
+        self.has_ja4 = "tls.handshake.ja4" in tshark_fields()
         fields = self.COMMON + [p + k for p in PROTOS for k in (".stream", ".srcport", ".dstport")]
+        if self.has_ja4:
+            fields.append("tls.handshake.ja4")
         args = ["-r", capture, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=\x1f", "-E", "separator=\t"]
         for f in fields:
             args += ["-e", f]
@@ -547,7 +556,8 @@ class IndexOracle:
                 frame = {"num": num, "len": int(c["frame.len"][0]), "ts": ts, "streams": streams, "layers": None,
                          "tls_types": c["tls.handshake.type"] if owner == proto else [],
                          "sni": c["tls.handshake.extensions_server_name"],
-                         "alpn": c["tls.handshake.extensions_alpn_str"], "ja3": c["tls.handshake.ja3"]}
+                         "alpn": c["tls.handshake.extensions_alpn_str"], "ja3": c["tls.handshake.ja3"],
+                         "ja3s": c["tls.handshake.ja3s"], "ja4": c.get("tls.handshake.ja4")}
                 flags = c["tcp.flags"] if proto == "tcp" else ["0"]
                 if len(streams) == 1 and len(ips) == 1 and len(sports) == 1 and len(flags) == 1:
                     frame["layers"] = [(streams[0], ips[0][0], int(sports[0]), ips[0][1], int(dports[0]),
@@ -604,7 +614,8 @@ class IndexOracle:
                                         "frames_ab": 0, "bytes_ab": 0, "frames_ba": 0, "bytes_ba": 0,
                                         "first_frame": frame["num"], "start": frame["ts"], "syn": 0,
                                         "close": "none", "fin": set(), "tls_sni": "", "tls_alpn": "",
-                                        "ja3": "", "tls": False}
+                                        "ja3": "", "tls": False, "ja3s": "", "server_hello": False,
+                                        "ja4": "" if frame["ja4"] is not None else None}
                 from_a = (src, sport) == (r["addr_a"], r["port_a"])
                 if stream not in seen:
                     seen.append(stream)
@@ -629,9 +640,16 @@ class IndexOracle:
                     r["tls_sni"] = index_escape(frame["sni"][0]) if frame["sni"] else ""
                     r["tls_alpn"] = ";".join(index_escape(a) for a in frame["alpn"])
                     r["ja3"] = index_escape(frame["ja3"][0]) if frame["ja3"] else ""
+                    if frame["ja4"] is not None:
+                        r["ja4"] = index_escape(frame["ja4"][0]) if frame["ja4"] else ""
+            if "2" in frame["tls_types"] and frame["layers"]:
+                r = rows[frame["layers"][-1][0]]
+                if not r["server_hello"]:
+                    r["server_hello"] = True
+                    r["ja3s"] = index_escape(frame["ja3s"][0]) if frame["ja3s"] else ""
         for r in rows.values():
             r["duration"] = r["last"] - r["start"]
-            for k in ("fin", "tls", "last"):
+            for k in ("fin", "tls", "last", "server_hello"):
                 del r[k]
         return rows
 

@@ -10,14 +10,15 @@ import sys
 
 import pytest
 
-from conftest import (PROTOS, REPO, bundled_captures, capture_id, check_fails_as_tshark_does, index_oracle, parse_time, public_captures, read_index, tshark_fields, workdir,
+from conftest import (PROTOS, REPO, bundled_captures, capture_id, check_fails_as_tshark_does, generated_capture,
+                      index_oracle, parse_time, public_captures, read_index, tshark_fields, workdir,
                       scratch, split, split_files, stderr_lines, summary_line, tshark)
 
 # FLOWSPLIT_INDEX_QUICK=1 (the sanitizer pass): our captures only.
 CAPTURES = bundled_captures() + ([] if os.environ.get("FLOWSPLIT_INDEX_QUICK") else public_captures())
 COLUMNS = ["stream", "file", "addr_a", "port_a", "addr_b", "port_b", "frames_ab", "bytes_ab", "frames_ba",
            "bytes_ba", "first_frame", "last_frame", "start", "duration", "syn", "close", "tls_sni", "tls_alpn", "ja3",
-           "proto", "community_id"]
+           "proto", "community_id", "ja4", "ja3s"]
 INT_COLUMNS = ["port_a", "port_b", "frames_ab", "bytes_ab", "frames_ba", "bytes_ba", "first_frame", "last_frame",
                "syn"]
 
@@ -37,6 +38,16 @@ def conv_rows(capture, proto):
 def test_index_rows_equal_tshark(capture):
     """With proto=all: the TCP rows by stream, then the UDP rows, then the
     DCCP rows, each equal to what tshark's fields say of that stream."""
+    check_index(capture)
+
+
+def test_index_of_generated_hellos():
+    """The same on ClientHellos of every kind JA4 reads, a third answered
+    by a ServerHello (ja3s), some streams with a second ClientHello."""
+    check_index(generated_capture("ja4-hellos.pcap", command="hellos"))
+
+
+def check_index(capture):
     out = os.path.join(scratch(capture_id(capture) + "-index"), "out")
     proc = split(capture, out, "proto=all")
     check_fails_as_tshark_does(capture, proc)
@@ -125,8 +136,12 @@ def check_rows(capture, out, rows, proto, oracle_rows):
         assert r["file"] == files[s]
         got = {k: int(r[k]) for k in INT_COLUMNS}
         got.update(addr_a=r["addr_a"], addr_b=r["addr_b"], close=r["close"], tls_sni=r["tls_sni"],
-                   tls_alpn=r["tls_alpn"], ja3=r["ja3"], start=parse_time(r["start"]),
+                   tls_alpn=r["tls_alpn"], ja3=r["ja3"], ja3s=r["ja3s"], start=parse_time(r["start"]),
                    duration=parse_time(r["duration"]))
+        # Wireshark 4.2+ has tls.handshake.ja4; on 4.0 the column is
+        # computed, and test_ja4.py compares it with 4.6's field.
+        if want["ja4"] is not None:
+            got["ja4"] = r["ja4"]
         # tshark -T fields prints control characters in its own escapes
         # (format_text); such values are checked by their round trip in
         # test_hostile_tls_values_are_escaped instead.

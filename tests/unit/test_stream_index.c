@@ -24,7 +24,7 @@
 #include "stream_index.h"
 #include "unit_support.h"
 
-#define N_COLUMNS 21
+#define N_COLUMNS 23
 
 typedef struct {
     const char *raw;
@@ -182,17 +182,17 @@ test_facts_tls(void)
     stream_facts f;
 
     ipv4_facts(&f);
-    stream_facts_set_tls(&f, "=evil,\"sni\"\r\n", alpn, G_N_ELEMENTS(alpn), "771,4865-4866,0");
+    stream_facts_set_tls(&f, "=evil,\"sni\"\r\n", alpn, G_N_ELEMENTS(alpn), "771,4865-4866,0", NULL);
     g_assert_cmpstr(f.tls_sni, ==, "\\x3Devil\\x2C\\x22sni\\x22\\x0D\\x0A");
     g_assert_cmpstr(f.tls_alpn, ==, "h2;http/1.1;x\\x3By");
     g_assert_cmpstr(f.ja3, ==, "771\\x2C4865-4866\\x2C0");
     /* Only the first ClientHello counts. */
-    stream_facts_set_tls(&f, "second.example", other, 1, NULL);
+    stream_facts_set_tls(&f, "second.example", other, 1, NULL, NULL);
     g_assert_cmpstr(f.tls_sni, ==, "\\x3Devil\\x2C\\x22sni\\x22\\x0D\\x0A");
     stream_facts_clear(&f);
 
     ipv4_facts(&f);
-    stream_facts_set_tls(&f, NULL, NULL, 0, NULL);
+    stream_facts_set_tls(&f, NULL, NULL, 0, NULL, NULL);
     g_assert_null(f.tls_sni);
     g_assert_null(f.tls_alpn);
     g_assert_null(f.ja3);
@@ -308,7 +308,9 @@ make_rows(index_rows *rows)
     stream_facts_add_flags(&rows->facts[0], TRUE, SYN);
     stream_facts_add_flags(&rows->facts[0], TRUE, FIN);
     stream_facts_add_flags(&rows->facts[0], FALSE, FIN);
-    stream_facts_set_tls(&rows->facts[0], "=cmd|' /C calc'!A0,\"x\"", alpn, 2, "deadbeef");
+    stream_facts_set_tls(&rows->facts[0], "=cmd|' /C calc'!A0,\"x\"", alpn, 2, "deadbeef",
+                         "t13d1516h2_8daaf6152771_e5627efa2ab1");
+    stream_facts_set_server_hello(&rows->facts[0], "-ja3s,");
 
     set_address(&a, AT_IPv6, 16, v6a);
     set_address(&b, AT_IPv6, 16, v6b);
@@ -354,20 +356,21 @@ test_index_write(void)
     static const char *const header[N_COLUMNS] = {
         "stream", "file", "addr_a", "port_a", "addr_b", "port_b", "frames_ab", "bytes_ab", "frames_ba",
         "bytes_ba", "first_frame", "last_frame", "start", "duration", "syn", "close", "tls_sni", "tls_alpn",
-        "ja3", "proto", "community_id"
+        "ja3", "proto", "community_id", "ja4", "ja3s"
     };
     static const char *const row0[N_COLUMNS] = {
         "0", "tcp-000000_10.0.0.1.51234-10.0.0.2.443.pcapng", "10.0.0.1", "51234", "10.0.0.2", "443", "1", "74",
         "1", "66", "1", "2", "1700000000.123456789", "2.500000000", "1", "fin",
-        "\\x3Dcmd|' /C calc'!A0\\x2C\\x22x\\x22", "h2;http/1.1", "deadbeef", "tcp", "1:x+y/z="
+        "\\x3Dcmd|' /C calc'!A0\\x2C\\x22x\\x22", "h2;http/1.1", "deadbeef", "tcp", "1:x+y/z=",
+        "t13d1516h2_8daaf6152771_e5627efa2ab1", "\\x2Dja3s\\x2C"
     };
     static const char *const row1[N_COLUMNS] = {
         "5", "", "2001:db8::1", "5353", "2001:db8::2", "53", "2", "200", "0", "0", "7", "8", "-1.750000000",
-        "0.750000000", "0", "none", "", "", "", "udp", ""
+        "0.750000000", "0", "none", "", "", "", "udp", "", "", ""
     };
     static const char *const row2[N_COLUMNS] = {
         "9", "we,ird \"name\"", "10.0.0.1", "51234", "10.0.0.2", "443", "0", "0", "1", "60", "3", "3",
-        "1700000000.123456789", "0.000000000", "0", "rst", "", "", "", "tcp", ""
+        "1700000000.123456789", "0.000000000", "0", "rst", "", "", "", "tcp", "", "", ""
     };
     const char *const *want[] = { header, row0, row1, row2 };
     char *dir = unit_temp_dir();
