@@ -268,7 +268,8 @@ def readme_join_commands():
     block = section.split("```", 2)[1]
     grep_line = next(l for l in block.splitlines() if l.startswith("grep "))
     program = block.split("<<'PY'\n", 1)[1].split("\nPY\n", 1)[0]
-    return grep_line, program
+    ja4_line = next(l for l in section.split("```", 4)[3].splitlines() if l.startswith("grep "))
+    return grep_line, program, ja4_line
 
 
 def test_readme_join_commands(workdir):
@@ -292,7 +293,7 @@ def test_readme_join_commands(workdir):
             want.append(" ".join(["%s-%d" % (proto, stream)] + files))
             mine = [r["file"] for r in rows if r["proto"] == proto and int(r["stream"]) == stream]
             assert set(mine) <= set(files), "the alert's stream is not among the files the join names"
-    grep_line, program = readme_join_commands()
+    grep_line, program, _ = readme_join_commands()
     got = subprocess.run([sys.executable, "-", eve, os.path.join(out, "streams.csv")], input=program,
                          capture_output=True, text=True, check=True).stdout.splitlines()
     assert got == want and want
@@ -303,3 +304,19 @@ def test_readme_join_commands(workdir):
     got = subprocess.run(["bash", "-c", grep_line.replace("DIR/", out + "/")], capture_output=True, text=True,
                          check=True).stdout.split()
     assert got == [r["file"] for r in rows if r["community_id"] == cid[1:]]
+
+
+def test_readme_ja4_lookup(workdir):
+    """README's JA4 line, on the TLS capture its JA4 comes from, gives the
+    files of exactly the rows with that ja4."""
+    capture = os.path.join(REPO, "captures", "tls-hostile.pcap")
+    out = os.path.join(workdir, "out")
+    proc = split(capture, out)
+    assert proc.returncode == 0, proc.stderr
+    _, _, line = readme_join_commands()
+    ja4 = re.search(r"',([^',]+),'", line).group(1)
+    want = [r["file"] for r in read_index(out) if r["ja4"] == ja4]
+    assert want, "README's JA4 is no stream's in captures/tls-hostile.pcap"
+    got = subprocess.run(["bash", "-c", line.replace("DIR/", out + "/")], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert got == want
