@@ -827,10 +827,13 @@ def options_everywhere(path, rng, start):
 
 # --- scale ---------------------------------------------------------------------
 
-def scale(path, streams, concurrent, frames_per_stream, seed, payload=(40, 400)):
+def scale(path, streams, concurrent, frames_per_stream, seed, payload=(40, 400), tls_every=0):
     """streams interleaved so that about `concurrent` are open at once.
     frames_per_stream under 7 makes short streams of exactly that many frames
-    (at least 3): a handshake cut short by the client's RST."""
+    (at least 3): a handshake cut short by the client's RST. tls_every K:
+    every K-th stream goes to port 443 and opens with a ClientHello and a
+    ServerHello (what the index's TLS columns read); 0: none, the same
+    bytes as before the option."""
     short = frames_per_stream < 7
     rng = random.Random(seed)
     t = 1_700_000_000 * 10**9
@@ -843,15 +846,16 @@ def scale(path, streams, concurrent, frames_per_stream, seed, payload=(40, 400))
 
     def new_stream(k):
         cli = "10.%d.%d.%d" % (k >> 16 & 0xFF, k >> 8 & 0xFF, k & 0xFF)
-        c = Conn(cli, "192.0.2.%d" % (1 + k % 200), 1024 + k % 60000, 80 + k % 3,
+        tls = tls_every > 0 and k % tls_every == 0
+        c = Conn(cli, "192.0.2.%d" % (1 + k % 200), 1024 + k % 60000, 443 if tls else 80 + k % 3,
                  rng.getrandbits(32), rng.getrandbits(32))
         n = max(frames_per_stream, 3) if short else max(frames_per_stream + rng.randint(-2, 2), 7)
-        return [c, n, 0]
+        return [c, n, 0, tls]
 
     def emit(j):
         nonlocal t, written
         st = active[j]
-        c, n, i = st
+        c, n, i, tls = st
         if i == 0:
             data = c.frame(True, TH_SYN)
         elif i == 1:
@@ -862,6 +866,10 @@ def scale(path, streams, concurrent, frames_per_stream, seed, payload=(40, 400))
             data = c.frame(True, TH_ACK)
         elif i >= n - 3:
             data = c.frame(i % 2 == 0, TH_FIN | TH_ACK) if i < n - 1 else c.frame(True, TH_ACK)
+        elif tls and i == 3:
+            data = c.frame(True, TH_PSH | TH_ACK, client_hello(rng, b"s%d.example" % c.cport, [b"h2"]))
+        elif tls and i == 4:
+            data = c.frame(False, TH_PSH | TH_ACK, record(server_hello(rng, 0x1301, True, b"h2"), 0x0303))
         else:
             data = c.frame(i % 2 == 1, TH_PSH | TH_ACK, rng.randbytes(rng.randint(*payload)))
         t += rng.randint(1, 200) * 1000
@@ -1239,6 +1247,7 @@ def main():
     s.add_argument("--concurrent", type=int, required=True)
     s.add_argument("--frames-per-stream", type=int, default=10)
     s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--tls-every", type=int, default=0, help="every K-th stream opens with TLS hellos on port 443")
     h = sub.add_parser("hard")
     h.add_argument("out")
     h.add_argument("--copies", type=int, required=True)
@@ -1263,7 +1272,7 @@ def main():
         n = hard(a.out, a.copies, a.seed)
         print("%s: %d frames" % (a.out, n), file=sys.stderr)
     else:
-        n = scale(a.out, a.streams, a.concurrent, a.frames_per_stream, a.seed)
+        n = scale(a.out, a.streams, a.concurrent, a.frames_per_stream, a.seed, tls_every=a.tls_every)
         print("%s: %d frames, %d streams" % (a.out, n, a.streams), file=sys.stderr)
 
 

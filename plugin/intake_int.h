@@ -104,7 +104,7 @@ struct split_session {
 static inline gboolean
 intake_waits_for_hello(const split_session *s, const flow_stream *st)
 {
-    return s->opts.index && (!st->facts.tls_seen || !st->facts.tls_server_seen);
+    return s->opts.index && stream_facts_waits_for_hello(&st->facts);
 }
 
 static inline gboolean

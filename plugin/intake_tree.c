@@ -259,21 +259,33 @@ set_client_hello(split_session *s, epan_dissect_t *edt, flow_stream *st, field_i
 /* The stream's first ClientHello and first ServerHello (its JA3S), from
  * the frame's first of each. */
 static void
-collect_tls(split_session *s, epan_dissect_t *edt)
+collect_hellos(split_session *s, epan_dissect_t *edt)
 {
-    field_info *client, *server;
+    field_info *client = first_handshake(s, edt, TLS_CLIENT_HELLO);
+    field_info *server = first_handshake(s, edt, TLS_SERVER_HELLO);
     flow_stream *st;
 
-    if (s->frame_streams->len == 0)
-        return;
-    client = first_handshake(s, edt, TLS_CLIENT_HELLO);
-    server = first_handshake(s, edt, TLS_SERVER_HELLO);
     if ((client == NULL && server == NULL) || (st = tls_stream(s, edt)) == NULL)
         return;
     if (client != NULL && !st->facts.tls_seen)
         set_client_hello(s, edt, st, client);
     if (server != NULL && !st->facts.tls_server_seen)
         stream_facts_set_server_hello(&st->facts, first_string(edt, s->hf[HF_TLS_JA3S]));
+}
+
+/* A frame with a TLS layer: its hellos, then every stream of it that still
+ * waits for one counts the frame against its wait (stream_index.h). */
+static void
+collect_tls(split_session *s, epan_dissect_t *edt)
+{
+    if (s->frame_streams->len == 0 || !proto_is_frame_protocol(edt->pi.layers, "tls"))
+        return;
+    collect_hellos(s, edt);
+    for (guint i = 0; i < s->frame_streams->len; i++) {
+        flow_stream *st = flow_stream_by_id(s, g_array_index(s->frame_streams, guint32, i));
+
+        stream_facts_tls_frame_read(&st->facts);
+    }
 }
 
 /* The frame dissected again and read: its streams into frame_streams, with

@@ -185,6 +185,7 @@ stream_facts_set_tls(stream_facts *f, const char *sni, const char *const *alpn, 
     if (f->tls_seen)
         return;
     f->tls_seen = 1;
+    f->tls_misses = 0;      /* the ServerHello's wait starts now */
     f->tls_sni = sni ? stream_index_escape(sni) : NULL;
     f->ja3 = ja3 ? stream_index_escape(ja3) : NULL;
     f->ja4 = ja4 ? stream_index_escape(ja4) : NULL;
@@ -208,6 +209,23 @@ stream_facts_set_server_hello(stream_facts *f, const char *ja3s)
         return;
     f->tls_server_seen = 1;
     f->ja3s = ja3s ? stream_index_escape(ja3s) : NULL;
+}
+
+gboolean
+stream_facts_waits_for_hello(const stream_facts *f)
+{
+    return !f->tls_seen || !f->tls_server_seen;
+}
+
+void
+stream_facts_tls_frame_read(stream_facts *f)
+{
+    if (!stream_facts_waits_for_hello(f) || ++f->tls_misses < STREAM_TLS_PATIENCE)
+        return;
+    /* Both waits end: with no ClientHello after so many frames, the
+     * ServerHello cannot be the stream's either. */
+    f->tls_seen = 1;
+    f->tls_server_seen = 1;
 }
 
 /* An RFC 4180 field: quoted when it holds a separator or a quote. The

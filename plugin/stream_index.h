@@ -28,9 +28,10 @@ typedef struct {
     guint16 port_b;
     guint8 fin_from;        /* bit 0: FIN from A, bit 1: FIN from B */
     guint8 syn : 1;         /* the opening SYN (SYN without ACK) was captured */
-    guint8 tls_seen : 1;    /* the first ClientHello has been read */
-    guint8 tls_server_seen : 1;     /* the first ServerHello has been read */
+    guint8 tls_seen : 1;    /* the first ClientHello has been read, or given up */
+    guint8 tls_server_seen : 1;     /* the first ServerHello has been read, or given up */
     guint8 close;           /* stream_close */
+    guint8 tls_misses;      /* TLS frames read since the last hello without the one awaited */
     guint32 first_frame;
     guint32 last_frame;
     guint64 frames_ab, frames_ba;
@@ -69,6 +70,25 @@ void stream_facts_set_tls(stream_facts *f, const char *sni, const char *const *a
 /* The JA3S of the stream's first ServerHello (raw, NULL when the dissector
  * gave none). Later calls are ignored. */
 void stream_facts_set_server_hello(stream_facts *f, const char *ja3s);
+
+/* The hellos are read from a second dissection of the stream's TLS frames
+ * while it waits for them (intake_tree.c). A stream whose hello never
+ * comes (captured after its handshake, or one way only) would have every
+ * TLS frame dissected twice; so a wait ends after this many of its TLS
+ * frames without the hello awaited. A ClientHello split over segments
+ * takes two or three (its first segments carry a TLS layer that waits for
+ * the rest); the ServerHello is the next TLS frame but for a client's
+ * segments sent before it. Every capture the tests have gives the same
+ * hellos as Wireshark's first ones (test_index.py); with a wait without
+ * bound a capture of one direction had every TLS frame dissected twice. */
+#define STREAM_TLS_PATIENCE 4
+
+/* Does the stream still wait for its ClientHello or ServerHello? */
+gboolean stream_facts_waits_for_hello(const stream_facts *f);
+
+/* A TLS frame of the stream was read again and its hellos set: counts it
+ * against the wait, and ends the wait after STREAM_TLS_PATIENCE of them. */
+void stream_facts_tls_frame_read(stream_facts *f);
 
 /* A payload-derived text made safe for the index: control characters,
  * '\\', '"', ',', ';', a leading '=', '+', '-' or '@', and bytes that are not

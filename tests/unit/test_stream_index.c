@@ -174,6 +174,45 @@ test_facts_flags(void)
     stream_facts_clear(&f);
 }
 
+/* A stream waits for its hellos STREAM_TLS_PATIENCE TLS frames each: the
+ * ClientHello's wait, then, from the ClientHello on, the ServerHello's;
+ * a ServerHello ends the waits. */
+static void
+test_facts_tls_patience(void)
+{
+    stream_facts f;
+
+    ipv4_facts(&f);
+    for (int i = 0; i < STREAM_TLS_PATIENCE - 1; i++) {
+        stream_facts_tls_frame_read(&f);
+        g_assert_true(stream_facts_waits_for_hello(&f));
+    }
+    stream_facts_set_tls(&f, "late.example", NULL, 0, NULL, NULL);
+    stream_facts_tls_frame_read(&f);
+    g_assert_true(stream_facts_waits_for_hello(&f));
+    for (int i = 1; i < STREAM_TLS_PATIENCE; i++)
+        stream_facts_tls_frame_read(&f);
+    g_assert_false(stream_facts_waits_for_hello(&f));
+    g_assert_cmpstr(f.tls_sni, ==, "late.example");
+    g_assert_null(f.ja3s);
+    stream_facts_clear(&f);
+
+    /* No ClientHello: both waits end together. */
+    ipv4_facts(&f);
+    for (int i = 0; i < STREAM_TLS_PATIENCE; i++)
+        stream_facts_tls_frame_read(&f);
+    g_assert_false(stream_facts_waits_for_hello(&f));
+    stream_facts_set_tls(&f, "too-late.example", NULL, 0, NULL, NULL);
+    g_assert_null(f.tls_sni);
+    stream_facts_clear(&f);
+
+    ipv4_facts(&f);
+    stream_facts_set_tls(&f, NULL, NULL, 0, NULL, NULL);
+    stream_facts_set_server_hello(&f, "abc");
+    g_assert_false(stream_facts_waits_for_hello(&f));
+    stream_facts_clear(&f);
+}
+
 static void
 test_facts_tls(void)
 {
@@ -453,6 +492,7 @@ main(int argc, char **argv)
     g_test_add_func("/stream-index/facts/frames", test_facts_frames);
     g_test_add_func("/stream-index/facts/flags", test_facts_flags);
     g_test_add_func("/stream-index/facts/tls", test_facts_tls);
+    g_test_add_func("/stream-index/facts/tls-patience", test_facts_tls_patience);
     g_test_add_func("/stream-index/csv/write", test_index_write);
     g_test_add_func("/stream-index/csv/error", test_index_error);
     return g_test_run();
