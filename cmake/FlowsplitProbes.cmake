@@ -95,11 +95,29 @@ check_c_source_compiles("
 unsigned f(void) { return get_dccp_stream_count(); }
 " FS_HAVE_DCCP_STREAM_COUNT)
 
+# The text window's button callback: gboolean on 4.0, C's bool on 4.4 (gcc
+# 14 refuses the mismatched function pointer); probed on its own, since the
+# funnel need not have changed with the wiretap callbacks above.
+check_c_source_compiles("
+#include <wireshark.h>
+#include <epan/funnel.h>
+static bool cb(funnel_text_window_t *w, void *d) { (void)w; (void)d; return true; }
+void f(funnel_bt_t *b) { b->func = cb; }
+" FS_HAVE_FUNNEL_BOOL_BUTTON)
+
+# Entries in the packet list's context menu (4.2 on).
+check_c_source_compiles("
+#include <wireshark.h>
+#include <epan/funnel.h>
+static void cb(void *d, GPtrArray *f) { (void)d; (void)f; }
+void f(void) { funnel_register_packet_menu(\"x\", \"tcp.stream\", cb, NULL, false); }
+" FS_HAVE_FUNNEL_PACKET_MENU)
+
 set(FLOWSPLIT_PROBE_DEFINITIONS "")
 foreach(_p FS_HAVE_IFNAME_SECTION FS_HAVE_WTAP_REC_DATA FS_HAVE_DEPENDENT_FRAMES_HASH FS_HAVE_FD_DEPENDENT_FRAMES
            FS_HAVE_BOOL_CALLBACKS
            FS_HAVE_PLUGIN_DESCRIBE FS_HAVE_PROVIDER_WTH FS_HAVE_DUMP_NRBS_GROWING
-           FS_HAVE_DCCP_STREAM_COUNT)
+           FS_HAVE_DCCP_STREAM_COUNT FS_HAVE_FUNNEL_BOOL_BUTTON FS_HAVE_FUNNEL_PACKET_MENU)
   if(${_p})
     list(APPEND FLOWSPLIT_PROBE_DEFINITIONS ${_p}=1)
   endif()

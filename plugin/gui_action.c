@@ -1,15 +1,13 @@
 /* gui_action.c
- * Wireshark's Tools > Export streams: asks where, in which format and
- * which streams; re-reads the open capture through a split session (the
- * same intake tshark's -X flowsplit:out=DIR uses) while Wireshark shows
- * its progress; shows the result in a window. The flowsplit preferences
- * (Edit > Preferences > Protocols > flowsplit) hold the folder, with a
- * Browse button, and the last answers.
+ * Wireshark's Tools > Export streams: asks where, in which format, which
+ * transports and which streams, proposing the preferences' values and
+ * "displayed" when a display filter is applied; checks the answers (one
+ * line naming the valid values for a wrong one); exports (gui_export.c).
  *
- * The funnel dialog has text fields only, so the folder is typed there or
- * chosen in the preferences; both fill the same value. Every listener is
- * removed before the action returns: later statistics and retaps write
- * nothing.
+ * The funnel dialog offers text fields only (no picker, no list), so each
+ * question names its valid values and starts filled with the one to keep;
+ * the folder can also be chosen with Browse in the preferences, which the
+ * dialog starts from.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -20,77 +18,37 @@
 #include <string.h>
 
 #include <epan/funnel.h>
-#include <epan/prefs.h>
 #include <epan/stat_groups.h>
-#include <wsutil/wslog.h>
 
-#include "intake.h"
+#include "gui_export.h"
+#include "gui_packet_menu.h"
+#include "gui_prefs.h"
+#include "gui_result.h"
 #include "options.h"
+#include "ws_compat.h"
 
-enum { EXPORT_ALL, EXPORT_DISPLAYED };
-enum { FIELD_FOLDER, FIELD_FORMAT, FIELD_STREAMS, FIELD_REPLACE, FIELD_COUNT };
+enum { FIELD_FOLDER, FIELD_FORMAT, FIELD_TRANSPORTS, FIELD_STREAMS, FIELD_REPLACE, FIELD_COUNT };
 
 #define EXPORT_TITLE "Export streams"
-#define RESULT_TITLE "Export streams: result"
-
-static const enum_val_t format_values[] = {
-    { "pcapng", "pcapng", FS_FORMAT_PCAPNG },
-    { "pcap", "pcap", FS_FORMAT_PCAP },
-    { NULL, NULL, -1 }
-};
-
-static const enum_val_t replace_values[] = {
-    { "no", "no", 0 },
-    { "yes", "yes", 1 },
-    { NULL, NULL, -1 }
-};
-
-static const enum_val_t streams_values[] = {
-    { "all", "all streams", EXPORT_ALL },
-    { "displayed", "streams with a frame that matches the display filter", EXPORT_DISPLAYED },
-    { NULL, NULL, -1 }
-};
-
-/* The preferences; the dialog starts from them and stores its answers in
- * them. Static: Wireshark's preference table points at them for as long
- * as the plugin is loaded. */
-static const char *pref_folder = "";
-static gint pref_format = FS_FORMAT_PCAPNG;
-static gint pref_streams = EXPORT_ALL;
+#define STREAMS_ALL "all"
+#define STREAMS_DISPLAYED "displayed"
 
 static void
-show_result(const char *text)
+show_refusal(const char *reason)
 {
-    const funnel_ops_t *ops = funnel_get_funnel_ops();
-    funnel_text_window_t *tw = ops->new_text_window(ops->ops_id, RESULT_TITLE);
+    gui_result *r = gui_result_new();
+    char *text = g_strdup_printf("Nothing was exported: %s\n\nChoose Tools > " EXPORT_TITLE " again.\n", reason);
 
-    ops->set_text(tw, text);
+    gui_result_text(r, text);
+    gui_result_show(r);
+    g_free(text);
 }
 
-static const char *
-enum_name(const enum_val_t *values, gint value)
+/* An answer as the option parser takes it: trimmed, lower case. */
+static char *
+answer(const char *typed)
 {
-    for (const enum_val_t *v = values; v->name != NULL; v++) {
-        if (v->value == value)
-            return v->name;
-    }
-    return values[0].name;
-}
-
-static gboolean
-enum_value(const enum_val_t *values, const char *name, gint *value)
-{
-    char *word = g_strstrip(g_ascii_strdown(name, -1));
-    gboolean found = FALSE;
-
-    for (const enum_val_t *v = values; v->name != NULL && !found; v++) {
-        if (strcmp(word, v->name) == 0) {
-            *value = v->value;
-            found = TRUE;
-        }
-    }
-    g_free(word);
-    return found;
+    return g_strstrip(g_ascii_strdown(typed, -1));
 }
 
 /* The folder as typed, with a leading ~/ taken as the home folder. */
@@ -107,67 +65,44 @@ folder_path(const char *typed)
     return folder;
 }
 
-/* Keeps the answers as the preferences, in memory and in the profile's
- * preferences file, so the next export starts from them. */
-static void
-remember_answers(const char *folder, gint format, gint streams)
+/* The answers as -X flowsplit: options, checked by the same parser. */
+static gboolean
+parse_answers(char **input, flowsplit_options *opts, gboolean *displayed, char **error)
 {
-    char *pref;
-    char *errmsg = NULL;
-    char *pf_path = NULL;
-    int err;
+    char *folder = folder_path(input[FIELD_FOLDER]);
+    char *format = answer(input[FIELD_FORMAT]);
+    char *transports = answer(input[FIELD_TRANSPORTS]);
+    char *streams = answer(input[FIELD_STREAMS]);
+    char *replace = answer(input[FIELD_REPLACE]);
+    char *items[4];
+    gboolean ok = TRUE;
 
-    pref = g_strdup_printf("flowsplit.export_folder:%s", folder);
-    prefs_set_pref(pref, &errmsg);
-    g_free(pref);
-    g_free(errmsg);
-    pref_format = format;
-    pref_streams = streams;
-    err = write_prefs(&pf_path);
-    if (err != 0)
-        ws_warning("cannot save the flowsplit preferences to \"%s\": %s", pf_path, g_strerror(err));
-    g_free(pf_path);
-}
-
-/* Splits the open capture into opts->out_dir; the text for the result
- * window. Displayed streams are select= with the display filter (an empty
- * filter selects all): one retap, the same code as tshark's split. */
-static char *
-run_export(const funnel_ops_t *ops, const flowsplit_options *opts, gint streams)
-{
-    flowsplit_options run_opts;
-    const char *filter = ops->get_filter(ops->ops_id);
-    split_session *s;
-    char *error = NULL;
-    char *summary, *text;
-    gboolean ok;
-
-    options_copy(&run_opts, opts);
-    if (streams == EXPORT_DISPLAYED && filter != NULL && filter[0] != '\0')
-        run_opts.select = g_strdup(filter);
-    s = intake_session_new(&run_opts, &error);
-    if (s == NULL || !intake_register(s, &error)) {
-        if (s == NULL && run_opts.select != NULL && g_str_has_prefix(error, "flowsplit: the display filter"))
-            text = g_strdup_printf("Nothing was exported.\n\n%s\n", error);
-        else
-            text = g_strdup_printf("Nothing was exported.\n\n%s\n\nIn the dialog: choose another folder, or answer "
-                                   "yes to \"Replace an earlier split\".\n", error);
-        g_free(error);
-        intake_session_free(s);
-        options_clear(&run_opts);
-        return text;
+    items[0] = g_strconcat("out=", folder, NULL);
+    items[1] = g_strconcat("format=", format, NULL);
+    items[2] = g_strconcat("proto=", transports, NULL);
+    items[3] = g_strconcat("replace=", replace, NULL);
+    if (folder[0] == '\0') {
+        *error = g_strdup("no folder given; type one, or choose it with Browse in Edit > Preferences > "
+                          "Protocols > flowsplit");
+        ok = FALSE;
+    } else if (strcmp(streams, STREAMS_ALL) != 0 && strcmp(streams, STREAMS_DISPLAYED) != 0) {
+        *error = g_strdup_printf("bad value \"%s\" for streams; valid values: " STREAMS_ALL ", " STREAMS_DISPLAYED,
+                                 streams);
+        ok = FALSE;
+    } else if (!options_parse_strings(opts, (const char *const *)items, G_N_ELEMENTS(items), error)) {
+        ok = FALSE;
     }
-    options_clear(&run_opts);
-    ops->retap_packets(ops->ops_id);
-    ok = intake_finish(s);
-    summary = intake_summary(s);
+    *displayed = ok && strcmp(streams, STREAMS_DISPLAYED) == 0;
     if (ok)
-        text = g_strdup_printf("Exported to %s\n\n%s\n", opts->out_dir, summary);
-    else
-        text = g_strdup_printf("The export is incomplete.\n\n%s\n%s\n", intake_error(s), summary);
-    g_free(summary);
-    intake_session_free(s);
-    return text;
+        gui_prefs_remember(opts->out_dir, opts->format, transports);
+    for (guint i = 0; i < G_N_ELEMENTS(items); i++)
+        g_free(items[i]);
+    g_free(folder);
+    g_free(format);
+    g_free(transports);
+    g_free(streams);
+    g_free(replace);
+    return ok;
 }
 
 static void
@@ -175,33 +110,37 @@ export_dialog_done(char **input, void *data _U_)
 {
     const funnel_ops_t *ops = funnel_get_funnel_ops();
     flowsplit_options opts;
-    gint format = pref_format, streams = pref_streams, replace = 0;
+    gboolean displayed = FALSE;
     char *error = NULL;
-    char *text;
 
-    if (g_strv_length(input) < FIELD_COUNT || input[FIELD_FOLDER][0] == '\0') {
-        show_result("Nothing was exported: no folder given. Choose Tools > " EXPORT_TITLE " again and type one.\n");
-        g_strfreev(input);
-        return;
+    if (g_strv_length(input) < FIELD_COUNT) {
+        show_refusal("the dialog gave fewer answers than it asks for");
+    } else if (!parse_answers(input, &opts, &displayed, &error)) {
+        /* The parser's messages start with "flowsplit: ", the window's name. */
+        show_refusal(g_str_has_prefix(error, "flowsplit: ") ? error + strlen("flowsplit: ") : error);
+        g_free(error);
+    } else {
+        const char *filter = ops->get_filter(ops->ops_id);
+
+        /* Displayed streams are select= with the display filter; an empty
+         * filter selects them all. */
+        if (displayed && filter != NULL && filter[0] != '\0')
+            opts.select = g_strdup(filter);
+        gui_export_run(&opts);
+        options_clear(&opts);
     }
-    if (!enum_value(format_values, input[FIELD_FORMAT], &format)
-        || !enum_value(streams_values, input[FIELD_STREAMS], &streams)
-        || !enum_value(replace_values, input[FIELD_REPLACE], &replace)) {
-        show_result("Nothing was exported: format is pcapng or pcap, streams is all or displayed, "
-                    "replace is no or yes.\n");
-        g_strfreev(input);
-        return;
-    }
-    options_parse_strings(&opts, NULL, 0, &error);
-    opts.out_dir = folder_path(input[FIELD_FOLDER]);
-    opts.format = (fs_format)format;
-    opts.replace = replace;
-    remember_answers(opts.out_dir, format, streams);
-    text = run_export(ops, &opts, streams);
-    show_result(text);
-    g_free(text);
-    options_clear(&opts);
     g_strfreev(input);
+}
+
+static gboolean
+filter_applied(const funnel_ops_t *ops)
+{
+    const char *filter = ops->get_filter(ops->ops_id);
+    char *trimmed = g_strstrip(g_strdup(filter != NULL ? filter : ""));
+    gboolean applied = trimmed[0] != '\0';
+
+    g_free(trimmed);
+    return applied;
 }
 
 static void
@@ -211,40 +150,30 @@ export_streams(gpointer data _U_)
     const char *names[FIELD_COUNT + 1] = {
         "Folder",
         "Format (pcapng or pcap)",
+        "Transports (tcp, udp, dccp, all, or a list such as tcp,udp)",
         "Streams (all, or displayed: streams with a frame the display filter shows)",
         "Replace an earlier split in that folder (no or yes)",
         NULL
     };
     const char *values[FIELD_COUNT + 1] = { NULL };
-    char *default_folder = NULL;
+    char *folder;
 
     if (ops == NULL || ops->new_dialog == NULL || ops->retap_packets == NULL)
         return;
-    if (pref_folder == NULL || pref_folder[0] == '\0')
-        default_folder = g_build_filename(g_get_home_dir(), "flowsplit", NULL);
-    values[FIELD_FOLDER] = default_folder ? default_folder : pref_folder;
-    values[FIELD_FORMAT] = enum_name(format_values, pref_format);
-    values[FIELD_STREAMS] = enum_name(streams_values, pref_streams);
+    folder = gui_prefs_folder();
+    values[FIELD_FOLDER] = folder;
+    values[FIELD_FORMAT] = gui_prefs_format() == FS_FORMAT_PCAP ? "pcap" : "pcapng";
+    values[FIELD_TRANSPORTS] = gui_prefs_transports();
+    values[FIELD_STREAMS] = filter_applied(ops) ? STREAMS_DISPLAYED : STREAMS_ALL;
     values[FIELD_REPLACE] = "no";
     ops->new_dialog(ops->ops_id, EXPORT_TITLE, names, values, export_dialog_done, NULL, NULL);
-    g_free(default_folder);
+    g_free(folder);
 }
 
 void
 gui_action_register(int proto_flowsplit)
 {
-    module_t *module = prefs_register_protocol(proto_flowsplit, NULL);
-
-    prefs_register_directory_preference(module, "export_folder", "Export folder",
-                                        "Where Tools > Export streams writes one capture file per TCP stream "
-                                        "and streams.csv",
-                                        &pref_folder);
-    prefs_register_enum_preference(module, "export_format", "Export format",
-                                   "The format of the files Tools > Export streams writes", &pref_format,
-                                   format_values, FALSE);
-    prefs_register_enum_preference(module, "export_streams", "Streams to export",
-                                   "All streams, or every frame of the streams that have a frame matching the "
-                                   "display filter",
-                                   &pref_streams, streams_values, FALSE);
+    gui_prefs_register(proto_flowsplit);
     funnel_register_menu(EXPORT_TITLE, REGISTER_TOOLS_GROUP_UNSORTED, export_streams, NULL, NULL, FALSE);
+    gui_packet_menu_register();
 }

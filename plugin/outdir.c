@@ -168,6 +168,25 @@ outdir_clear(int dir_fd, const char *path, gboolean replace, gboolean remove, ch
     return ok;
 }
 
+char *
+outdir_earlier_split(const char *path)
+{
+    int dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    char *error = NULL;
+    char **existing;
+    char *name = NULL;
+
+    if (dir_fd < 0)
+        return NULL;
+    existing = list_output_files(dir_fd, &error, path);
+    close(dir_fd);
+    g_free(error);
+    if (existing != NULL && existing[0] != NULL)
+        name = g_strdup(existing[0]);
+    g_strfreev(existing);
+    return name;
+}
+
 int
 outdir_prepare(const char *path, gboolean replace, char **error)
 {

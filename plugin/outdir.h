@@ -22,6 +22,11 @@ int outdir_prepare(const char *path, gboolean replace, char **error);
 int outdir_open(const char *path, gboolean *created, char **error);
 gboolean outdir_clear(int dir_fd, const char *path, gboolean replace, gboolean remove, char **error);
 
+/* The name of a file of an earlier split in path (g_free it), or NULL when
+ * the folder holds none, is missing or cannot be read; for the GUI, which
+ * asks before it replaces a split. */
+char *outdir_earlier_split(const char *path);
+
 /* TRUE for the names flowsplit writes: tcp-NNNNNN..., udp-, dccp-, the
  * group files (conv-, host-, server-, ending .pcapng or .pcap), streams.csv,
  * shard-streams.csv (and the lists' temporary files). */

@@ -36,6 +36,14 @@ typedef bool fs_callback_bool;
 typedef gboolean fs_callback_bool;
 #endif
 
+/* What a button of a funnel text window returns (Wireshark ignores it):
+ * gboolean on 4.0, bool from 4.4 (FS_HAVE_FUNNEL_BOOL_BUTTON). */
+#ifdef FS_HAVE_FUNNEL_BOOL_BUTTON
+typedef bool fs_button_bool;
+#else
+typedef gboolean fs_button_bool;
+#endif
+
 /* Name of a capture interface, or NULL when the file does not name it. */
 static inline const char *
 fs_interface_name(const epan_t *epan, guint32 interface_id, guint section)

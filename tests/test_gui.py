@@ -2,10 +2,13 @@
 """Tools > Export streams in a real Wireshark (Debian's wireshark-qt) under
 Xvfb, driven with xdotool as a user would: the menu, the dialog's fields,
 OK. The files and streams.csv it writes must equal tshark's split of the
-same capture (all streams), or the part of it for the streams
-`tshark -Y FILTER -T fields -e tcp.stream` names (the display-filter
-variant). The result window's text is read back through the clipboard
-(xclip).
+same capture (all streams, the transports asked for), or the part of it
+for the streams `tshark -Y FILTER -T fields -e tcp.stream` names (the
+display-filter variant). The result window's text is read back through the
+clipboard (xclip); its rows must be those of tshark's streams.csv, and its
+buttons (reached with Tab, pressed with Space) must open a stream's file in
+Wireshark, open the folder (a stand-in xdg-open, first in Wireshark's
+PATH, records what it was asked to open) and replace a refused folder.
 
 Wireshark runs as uid 65534 when we are root (root ignores plugin folders),
 with a home folder of its own. Each wait is for a window by name; on a
@@ -13,6 +16,7 @@ timeout the test saves a screenshot under <build>/gui-screenshots/ and
 fails. The same folder receives the screenshots docs/gui.md shows
 (export-streams-menu.png, export-streams-result.png).
 """
+import csv
 import os
 import re
 import shutil
@@ -27,6 +31,7 @@ from conftest import (AS_ROOT, BUILD, NOBODY, PLUGIN_DIR, REPO, readable, scratc
 SHOTS = os.path.join(BUILD, "gui-screenshots")
 CAPTURE = os.path.join(REPO, "captures", "mixed.pcap")
 TOOLS_ITEMS_TRIED = 8
+BUTTON_REFUSED_REPLACE, BUTTON_REFUSED_FOLDER = 0, 1     # a refusal's buttons, from the left
 _menu_downs = None      # where Export streams was found in Tools, once found
 
 
@@ -98,8 +103,15 @@ class Wireshark:
         if AS_ROOT:
             for path in (self.home, runtime):
                 os.chown(path, NOBODY, NOBODY)
+        # Qt opens a folder with the first xdg-open on PATH.
+        bindir = os.path.join(workdir, "bin")
+        os.makedirs(bindir)
+        self.opened = os.path.join(self.home, "xdg-open.log")
+        with open(os.path.join(bindir, "xdg-open"), "w") as f:
+            f.write('#!/bin/sh\nprintf "%%s\\n" "$*" >> %s\n' % self.opened)
+        os.chmod(os.path.join(bindir, "xdg-open"), 0o755)
         env = dict(display.env, HOME=self.home, XDG_RUNTIME_DIR=runtime,
-                   WIRESHARK_PLUGIN_DIR=readable(PLUGIN_DIR))
+                   WIRESHARK_PLUGIN_DIR=readable(PLUGIN_DIR), PATH=bindir + ":" + os.environ["PATH"])
         cmd = ["wireshark", "-r", readable(capture)]
         if AS_ROOT:
             cmd = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"] + cmd
@@ -146,25 +158,45 @@ class Wireshark:
             self.display.keys(self.main, "Escape", "Escape")
         self.display.wait_window("Export streams$", "Export streams dialog", timeout=1)
 
-    def export(self, folder, fmt="pcapng", streams="all", replace="no", screenshot=None):
+    def export(self, folder, fmt="pcapng", proto="tcp", streams="all", replace="no", screenshot=None, press=None):
         """Fills the dialog and confirms; returns the result window's text.
         A value of None leaves the field as the dialog filled it. Qt's tab
-        order in the funnel dialog is OK, Cancel, then the fields."""
+        order in the funnel dialog is OK, Cancel, then the fields. press: as
+        for result()."""
         dialog = self.open_export_dialog(screenshot=screenshot)
         self.display.keys(dialog, "Tab", "Tab")
-        for value in (folder, fmt, streams, replace):
+        for value in (folder, fmt, proto, streams, replace):
             if value is not None:
                 self.display.type_into(dialog, value)
             self.display.keys(dialog, "Tab")
         self.display.keys(dialog, "Return")
+        return self.result(screenshot="export-streams-result.png" if screenshot else None, press=press)
+
+    def copy_text(self, window):
+        self.display.keys(window, "ctrl+a", "ctrl+c")
+        time.sleep(0.3)
+        return self.display.clipboard()
+
+    def result(self, screenshot=None, press=None):
+        """The result window's text. press: the index of a button to press
+        then, from the left, reached as a user would with Tab (the text,
+        the Highlight field, then the buttons) and pressed with Space; the
+        text of a result window it opens (Replace it) goes to self.after
+        (else None)."""
         result = self.display.wait_window("Export streams: result$", "result", timeout=300)
         time.sleep(0.5)
         if screenshot:
-            self.display.screenshot("export-streams-result.png")
-        self.display.keys(result, "ctrl+a", "ctrl+c")
-        time.sleep(0.3)
-        text = self.display.clipboard()
-        self.display.keys(result, "Escape")
+            self.display.screenshot(screenshot)
+        text = self.copy_text(result)
+        self.after = None
+        if press is not None:
+            self.display.keys(result, *(["Tab"] * (2 + press) + ["space"]))
+            time.sleep(2)
+            new = [w for w in self.display.windows("Export streams: result$") if w != result]
+            if new:
+                self.after = self.copy_text(new[0])
+        for window in self.display.windows("Export streams: result$"):
+            self.display.keys(window, "Escape")
         deadline = time.monotonic() + 10
         while self.display.windows("Export streams: result$") and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -228,18 +260,64 @@ def filter_streams(display_filter):
     return {int(v) for line in proc.stdout.split() for v in line.split(",") if v}
 
 
+def end_text(addr, port):
+    if not port:
+        return addr
+    return "[%s]:%s" % (addr, port) if ":" in addr else "%s:%s" % (addr, port)
+
+
+def expected_rows(folder, shown=12):
+    """The result window's table as it must read, from tshark's streams.csv."""
+    with open(os.path.join(folder, "streams.csv"), newline="") as f:
+        rows = list(csv.DictReader(f))
+    return [[r["stream"], r["proto"], end_text(r["addr_a"], r["port_a"]), end_text(r["addr_b"], r["port_b"]),
+             str(int(r["frames_ab"]) + int(r["frames_ba"])), str(int(r["bytes_ab"]) + int(r["bytes_ba"]))]
+            + ([r["tls_sni"]] if r["tls_sni"] else []) for r in rows[:shown]], len(rows)
+
+
+def shown_rows(text):
+    lines = text.splitlines()
+    head = next(i for i, l in enumerate(lines) if l.split()[:2] == ["stream", "proto"])
+    rows = []
+    for line in lines[head + 1:]:
+        if not line.strip() or line.startswith("..."):
+            break
+        rows.append(line.split())
+    return rows
+
+
 def test_export_all_streams_equals_tshark(wireshark):
+    """The files, the summary, the rows shown, and the first row's button
+    opens its stream file in this Wireshark."""
     folder = os.path.join(scratch("gui-all"), "streams")
-    text = wireshark.export(folder, screenshot="export-streams-menu.png")
+    text = wireshark.export(folder, screenshot="export-streams-menu.png", press=0)
     expected, proc = tshark_split()
     assert folder_bytes(folder) == folder_bytes(expected)
     streams, frames, files, where = summary_counts(text)
     assert (streams, frames, files) == summary_counts(proc.stderr)[:3]
     assert where == folder
+    rows, total = expected_rows(expected)
+    assert shown_rows(text) == rows
+    assert "... and %d more in streams.csv" % (total - len(rows)) in text
+    first = split_files(folder)[int(rows[0][0])]
+    wireshark.display.wait_window("^%s$" % re.escape(first), "stream file opened by the result window")
     assert "already holds" not in wireshark.stderr()
 
 
-def test_export_displayed_streams_equals_tshark_filter(wireshark):
+def test_export_transports_equals_tshark(wireshark):
+    """The transports question: UDP alone, then all."""
+    for proto in ("udp", "all"):
+        folder = os.path.join(scratch("gui-proto-" + proto), "streams")
+        text = wireshark.export(folder, proto=proto)
+        expected, proc = tshark_split("proto=" + proto)
+        assert folder_bytes(folder) == folder_bytes(expected), proto
+        assert summary_counts(text)[:3] == summary_counts(proc.stderr)[:3]
+        assert shown_rows(text) == expected_rows(expected)[0]
+
+
+def test_applied_filter_proposes_displayed_streams(wireshark):
+    """With a display filter applied, the dialog proposes "displayed"
+    (left as proposed here) and exports what tshark's filter picks."""
     display_filter = "ipv6 || tcp.flags.reset == 1"
     wanted = filter_streams(display_filter)
     expected, _ = tshark_split("format=pcap")
@@ -248,7 +326,7 @@ def test_export_displayed_streams_equals_tshark_filter(wireshark):
 
     wireshark.apply_display_filter(display_filter)
     folder = os.path.join(scratch("gui-displayed"), "streams")
-    text = wireshark.export(folder, fmt="pcap", streams="displayed")
+    text = wireshark.export(folder, fmt="pcap", streams=None)
     got = folder_bytes(folder)
     want = folder_bytes(expected)
     assert split_files(folder) == {i: every[i] for i in wanted}
@@ -260,33 +338,60 @@ def test_export_displayed_streams_equals_tshark_filter(wireshark):
     assert summary_counts(text)[0] == str(len(wanted))
 
 
+def test_wrong_answers_name_the_valid_values(wireshark):
+    """Each question's wrong answer: one line naming the valid values, and
+    no folder written."""
+    folder = os.path.join(scratch("gui-wrong"), "streams")
+    for answers, line in (
+            (dict(fmt="pcapx"), 'bad value "pcapx" for format; valid values: pcapng, pcap'),
+            (dict(proto="icmp"), 'bad value "icmp" for proto; valid values: tcp, udp, dccp, all'),
+            (dict(streams="some"), 'bad value "some" for streams; valid values: all, displayed'),
+            (dict(replace="maybe"), 'bad value "maybe" for replace; valid values: yes, no')):
+        text = wireshark.export(folder, **answers)
+        first = text.splitlines()[0]
+        assert first.startswith("Nothing was exported: ") and line in first, (answers, text)
+        assert not os.path.exists(folder), answers
+
+
 def test_refused_folder_is_reported_in_the_gui(wireshark):
+    """A folder holding a split is left alone; the window opens it (the
+    folder button) and replaces it (Replace it), with the answers given."""
     folder = os.path.join(scratch("gui-refused"), "streams")
     wireshark.export(folder)
     before = folder_bytes(folder)
-    text = wireshark.export(folder)
+    text = wireshark.export(folder, press=BUTTON_REFUSED_FOLDER)
     assert "Nothing was exported" in text and "already holds a split" in text, text
     assert folder_bytes(folder) == before
-    assert "already holds" not in wireshark.stderr()
+    opened = open(wireshark.opened).read().split()
+    assert opened == ["file://" + folder], opened
     text = wireshark.export(folder, replace="yes")
     assert "Exported to " + folder in text, text
     assert folder_bytes(folder) == before
+    text = wireshark.export(folder, fmt="pcap", press=BUTTON_REFUSED_REPLACE)
+    assert "already holds a split" in text, text
+    assert wireshark.after is not None and "Exported to " + folder in wireshark.after, wireshark.after
+    expected, _ = tshark_split("format=pcap")
+    assert folder_bytes(folder) == folder_bytes(expected)
+    assert "already holds" not in wireshark.stderr()
 
 
 def test_answers_are_remembered_as_preferences(wireshark):
     folder = os.path.join(scratch("gui-remembered"), "streams")
-    wireshark.export(folder, fmt="pcap")
+    wireshark.export(folder, fmt="pcap", proto="udp")
     prefs = open(os.path.join(wireshark.home, ".config", "wireshark", "preferences")).read()
     assert "flowsplit.export_folder: " + folder in prefs
-    text = wireshark.export(None, fmt=None, streams=None, replace="yes")
+    assert "flowsplit.export_proto: udp" in prefs
+    text = wireshark.export(None, fmt=None, proto=None, streams=None, replace="yes")
     assert "Exported to " + folder in text, text
-    assert all(name.endswith(".pcap") for name in split_files(folder).values())
+    names = split_files(folder, proto="udp").values()
+    assert names and all(name.endswith(".pcap") for name in names)
+    assert not split_files(folder, proto="tcp")
 
 
 def test_preferences_are_listed():
     proc = tshark(["-G", "defaultprefs"])
     assert proc.returncode == 0, proc.stderr
-    for pref in ("flowsplit.export_folder", "flowsplit.export_format", "flowsplit.export_streams"):
+    for pref in ("flowsplit.export_folder", "flowsplit.export_format", "flowsplit.export_proto"):
         assert "#" + pref + ":" in proc.stdout, pref
 
 
