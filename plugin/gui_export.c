@@ -5,6 +5,10 @@
  * in its status bar), every listener removed before it returns, and the
  * result window (gui_result.c).
  *
+ * Wireshark's stop button (beside the progress bar) ends the re-read
+ * early without saying so; the frames the split was not handed tell, and
+ * the window then calls the export incomplete.
+ *
  * A folder that holds an earlier split is not touched unless the answer
  * was to replace it; the window then says so and offers "Replace it",
  * which runs the same export again with replace=yes.
@@ -62,6 +66,7 @@ split_open_capture(const flowsplit_options *opts, char **refusal)
     const funnel_ops_t *ops = funnel_get_funnel_ops();
     split_session *s = intake_session_new(opts, refusal);
     char *summary, *text;
+    guint32 unread;
     gboolean ok;
 
     if (s == NULL)
@@ -73,7 +78,12 @@ split_open_capture(const flowsplit_options *opts, char **refusal)
     ops->retap_packets(ops->ops_id);
     ok = intake_finish(s);
     summary = intake_summary(s);
-    if (ok)
+    unread = intake_unread_frame(s);
+    if (ok && unread != 0)
+        text = g_strdup_printf("The export is incomplete: it was stopped before frame %u. The files in %s hold "
+                               "their streams' frames up to there; export again for all of them.\n\n%s\n",
+                               unread, opts->out_dir, summary);
+    else if (ok)
         text = g_strdup_printf("Exported to %s\n\n%s\n", opts->out_dir, summary);
     else
         text = g_strdup_printf("The export is incomplete.\n\n%s\n%s\n", intake_error(s), summary);

@@ -251,6 +251,12 @@ intake_error(const split_session *s)
     return s->index_error ? s->index_error : writer_cache_error(s->wc);
 }
 
+guint32
+intake_unread_frame(const split_session *s)
+{
+    return fs_capture_frame_after(s->epan, s->last_frame);
+}
+
 void
 intake_session_free(split_session *s)
 {

@@ -39,6 +39,11 @@ void intake_set_done_callback(split_session *s, intake_done_fn done, void *user_
 
 const char *intake_error(const split_session *s);
 
+/* After a re-read in Wireshark: the first frame of the capture the split
+ * was not handed (the re-read was stopped), or 0 when it saw them all or
+ * cannot tell (tshark). */
+guint32 intake_unread_frame(const split_session *s);
+
 /* One line: streams, frames, files, bytes, reopens, most files open. */
 char *intake_summary(const split_session *s);
 

@@ -92,6 +92,8 @@ struct split_session {
     gboolean progress_shown;
     gint64 progress_at;
     guint64 frames_seen;    /* frames of the input read so far */
+    guint32 last_frame;     /* the number of the last frame handed to the frame tap, of any record type */
+    const epan_t *epan;     /* the dissection session that frame came from (for intake_unread_frame) */
     guint64 index_frames;   /* live capture: frames_seen when streams.csv was last written */
     gint64 index_at;        /* ... and when */
     intake_done_fn done;

@@ -201,6 +201,8 @@ intake_frame_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt, cons
         ignore_late_frame(s, pinfo->num);
         return TAP_PACKET_DONT_REDRAW;
     }
+    s->last_frame = pinfo->num;
+    s->epan = pinfo->epan;
     if (s->failed || pinfo->rec == NULL || pinfo->rec->rec_type != REC_TYPE_PACKET)
         return TAP_PACKET_DONT_REDRAW;
     s->frames_seen = pinfo->num;    /* frames read so far */

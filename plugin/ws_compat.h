@@ -187,6 +187,34 @@ fs_capture_wtap(const epan_t *epan)
 #endif
 }
 
+/* The number of the first frame after num that the capture file holds
+ * and a dissection of it reaches (not ignored), or 0 when there is none or
+ * the reader keeps no list of frames: Wireshark keeps one (its provider's
+ * frame sequence, the same from 3.x to 4.6), tshark's one pass does not. */
+static inline guint32
+fs_capture_frame_after(const epan_t *epan, guint32 num)
+{
+#ifdef FS_HAVE_PROVIDER_WTH
+    const struct packet_provider_data *prov;
+    frame_data *fd;
+
+    if (epan == NULL)
+        return 0;
+    prov = *(struct packet_provider_data *const *)(const void *)epan;
+    if (prov == NULL || prov->frames == NULL)
+        return 0;
+    while ((fd = frame_data_sequence_find(prov->frames, ++num)) != NULL) {
+        if (!fd->ignored)
+            return num;
+    }
+    return 0;
+#else
+    (void)epan;
+    (void)num;
+    return 0;
+#endif
+}
+
 /* The input's Name Resolution Blocks as wiretap keeps them while it reads
  * (a growing array), and the same array given to a dumper, which writes
  * the ones it has not written yet before its next packet. Wireshark 4.0

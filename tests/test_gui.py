@@ -25,13 +25,18 @@ import time
 
 import pytest
 
-from conftest import (AS_ROOT, BUILD, NOBODY, PLUGIN_DIR, REPO, readable, scratch, split, split_files,
-                      stderr_lines, tshark)
+from conftest import (AS_ROOT, BUILD, NOBODY, PLUGIN_DIR, REPO, generated_capture, readable, scratch, split,
+                      split_files, stderr_lines, tshark, tshark_version)
 
 SHOTS = os.path.join(BUILD, "gui-screenshots")
 CAPTURE = os.path.join(REPO, "captures", "mixed.pcap")
 TOOLS_ITEMS_TRIED = 8
 BUTTON_REFUSED_REPLACE, BUTTON_REFUSED_FOLDER = 0, 1     # a refusal's buttons, from the left
+# The packet list's context menu on 4.4 and 4.6: Mark, Ignore, Time
+# Reference, Time Shift, Packet Comments, then the plugin's entries (those
+# whose stream field the packet has, TCP before UDP before DCCP).
+PACKET_MENU_FIRST = 5
+packet_menus = pytest.mark.skipif(tshark_version() < (4, 2), reason="Wireshark 4.0 has no packet menu for plugins")
 _menu_downs = None      # where Export streams was found in Tools, once found
 
 
@@ -201,6 +206,27 @@ class Wireshark:
         while self.display.windows("Export streams: result$") and time.monotonic() < deadline:
             time.sleep(0.2)
         return text
+
+    def packet_menu(self, frame, entry, screenshot=None):
+        """Right-click (the Menu key) on frame, alone in the list by a display
+        filter, then the entry-th of the plugin's entries; returns the
+        result window's text as result() does."""
+        self.apply_display_filter("frame.number == %d" % frame)
+        # Below the one row: the packet list, which takes the focus.
+        self.display.xdotool("mousemove", "--window", self.main, "300", "250", "click", "1")
+        time.sleep(0.3)
+        self.display.keys(self.main, "Home")
+        time.sleep(0.3)
+        self.display.xdotool("key", "Menu")
+        time.sleep(1)
+        self.display.xdotool("key", "--delay", "80", *(["Down"] * (PACKET_MENU_FIRST + entry + 1)))
+        time.sleep(0.5)
+        if screenshot:
+            self.display.screenshot(screenshot)
+        self.display.xdotool("key", "Return")
+
+    def flowsplit_lines(self):
+        return [l for l in self.stderr().splitlines() if "flowsplit" in l.lower()]
 
     def apply_display_filter(self, text):
         self.display.keys(self.main, "ctrl+slash")
@@ -419,3 +445,88 @@ def test_nothing_stays_registered(wireshark):
     assert folder_bytes(moved) == before
     assert not os.path.exists(folder)
     assert "reached a split that has ended" not in wireshark.stderr()
+
+
+# Where Wireshark 4.0 shows the re-read's stop button (the X right of the
+# progress bar in the status bar), on this test's 1024x700 screen.
+STOP_BUTTON_4_0 = (532, 559)
+
+
+@pytest.mark.skipif(tshark_version() != (4, 0), reason="the stop button's place is known for 4.0's window")
+def test_stopped_export_says_it_is_incomplete(display):
+    """The stop button beside the re-read's progress bar ends the re-read
+    early: the window says the export is incomplete and before which frame,
+    and the files hold every frame before it (all of them TCP)."""
+    capture = generated_capture("gui-200k.pcap", "--streams", "20000", "--concurrent", "200",
+                                "--frames-per-stream", "10")
+    ws = Wireshark(display, capture, scratch("gui-stopped"))
+    try:
+        folder = os.path.join(scratch("gui-stopped-out"), "streams")
+        dialog = ws.open_export_dialog()
+        display.keys(dialog, "Tab", "Tab")
+        for value in (folder, "pcapng", "tcp", "all", "no"):
+            display.type_into(dialog, value)
+            display.keys(dialog, "Tab")
+        display.keys(dialog, "Return")
+        time.sleep(1.5)
+        display.screenshot("export-streams-progress.png")
+        display.xdotool("mousemove", str(STOP_BUTTON_4_0[0]), str(STOP_BUTTON_4_0[1]), "click", "1")
+        text = ws.result()
+        m = re.search(r"The export is incomplete: it was stopped before frame (\d+)\.", text)
+        assert m, text
+        assert int(summary_counts(text)[1]) == int(m.group(1)) - 1, text
+        assert not ws.flowsplit_lines(), ws.flowsplit_lines()
+    finally:
+        ws.close()
+
+
+def frame_streams(capture, frame, field):
+    proc = tshark(["-r", capture, "-Y", "frame.number == %d" % frame, "-T", "fields", "-e", field], plugin=False)
+    assert proc.returncode == 0, proc.stderr
+    return [int(v) for v in proc.stdout.strip().split(",") if v]
+
+
+@packet_menus
+def test_packet_menu_exports_the_packets_stream(wireshark):
+    """Right-click a packet > Export this TCP stream: its folder in the
+    export folder equals tshark's streams=N split; the window opens the
+    stream's file."""
+    frame = 5
+    [stream] = frame_streams(CAPTURE, frame, "tcp.stream")
+    folder = os.path.join(wireshark.home, "flowsplit", "tcp-stream-%d" % stream)
+    wireshark.packet_menu(frame, 0, screenshot="export-streams-packet-menu.png")
+    text = wireshark.result(screenshot="export-streams-packet-result.png", press=0)
+    assert "Exported to " + folder in text, text
+    expected, _ = tshark_split("streams=%d" % stream)
+    assert folder_bytes(folder) == folder_bytes(expected)
+    wireshark.display.wait_window("^%s$" % re.escape(split_files(folder)[stream]), "stream file opened")
+    assert not wireshark.flowsplit_lines(), wireshark.flowsplit_lines()
+
+
+@packet_menus
+def test_packet_menu_offers_every_transport_the_packet_carries(display):
+    """A VXLAN frame carries a UDP stream and a TCP stream: both entries,
+    each exporting its own stream as tshark's proto=...,streams=N does; an
+    export of the same stream again is refused, then replaced."""
+    capture = os.path.join(REPO, "captures", "udp.pcap")
+    ws = Wireshark(display, capture, scratch("gui-packet-vxlan"))
+    try:
+        frame = next(f for f in range(1, 200) if frame_streams(capture, f, "tcp.stream")
+                     and frame_streams(capture, f, "udp.stream"))
+        for entry, proto in ((0, "tcp"), (1, "udp")):
+            [stream] = frame_streams(capture, frame, proto + ".stream")
+            folder = os.path.join(ws.home, "flowsplit", "%s-stream-%d" % (proto, stream))
+            ws.packet_menu(frame, entry)
+            text = ws.result()
+            assert "Exported to " + folder in text, (proto, text)
+            out = os.path.join(scratch("gui-packet-" + proto), "out")
+            assert split(capture, out, "proto=" + proto, "streams=%d" % stream).returncode == 0
+            assert folder_bytes(folder) == folder_bytes(out), proto
+        ws.packet_menu(frame, 1)
+        text = ws.result(press=BUTTON_REFUSED_REPLACE)
+        assert "already holds a split" in text, text
+        assert ws.after is not None and "Exported to " + folder in ws.after, ws.after
+        assert folder_bytes(folder) == folder_bytes(out)
+        assert not ws.flowsplit_lines(), ws.flowsplit_lines()
+    finally:
+        ws.close()
