@@ -45,9 +45,16 @@ def bundled_captures():
 
 
 def public_captures():
+    """The public captures; FLOWSPLIT_PUBLIC_SHARE=K/N keeps every N-th from
+    the K-th (tests/other-versions gives each Wireshark release its half)."""
     if not os.path.isdir(PUBLIC):
         return []
-    return sorted(p for p in glob.glob(os.path.join(PUBLIC, "*")) if not p.endswith(".md"))
+    found = sorted(p for p in glob.glob(os.path.join(PUBLIC, "*")) if not p.endswith(".md"))
+    share = os.environ.get("FLOWSPLIT_PUBLIC_SHARE")
+    if share:
+        k, n = (int(x) for x in share.split("/"))
+        found = found[k::n]
+    return found
 
 
 def capture_id(path):
