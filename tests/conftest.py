@@ -8,7 +8,9 @@ WIRESHARK_PLUGIN_DIR pointing at the build's plugins/ folder.
 """
 import functools
 import glob
+import hashlib
 import os
+import pickle
 import re
 import shutil
 import subprocess
@@ -73,6 +75,13 @@ def work_root():
         os.makedirs(os.path.join(_WORK, "home"))
         os.chmod(os.path.join(_WORK, "home"), 0o777)
     return _WORK
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A run that passed leaves nothing behind (each test file's run wrote
+    up to half a GB); a failed one keeps its folder to look at."""
+    if _WORK is not None and exitstatus == 0:
+        shutil.rmtree(_WORK, ignore_errors=True)
 
 
 def scratch(name):
@@ -314,6 +323,7 @@ class Oracle:
         self.streams = {}           # stream -> sorted frame numbers
         self.first = {}             # stream -> (srcport, dstport, tcp flags) of its first frame
         self.fragments_only = {}    # stream -> the earlier IP fragments its segments were reassembled from
+        self.reassembled = []       # streams with a frame reassembled from IP fragments, in frame order
 
     def expected(self, stream):
         return [self.digest[n] for n in self.streams[stream]]
@@ -378,6 +388,8 @@ def _read_capture(capture):
             streams = [int(v) for v in c[proto + ".stream"].split("\x1f") if v]
             sports, dports = c[proto + ".srcport"].split("\x1f"), c[proto + ".dstport"].split("\x1f")
             for k, st in enumerate(streams):
+                if frags and st not in o.reassembled:
+                    o.reassembled.append(st)
                 members = o.streams.setdefault(st, set())
                 members.add(num)
                 own[proto].setdefault(st, set()).add(num)
@@ -391,9 +403,51 @@ def _read_capture(capture):
     return oracles
 
 
+# Each test file is its own pytest process, and most ask tshark about every
+# capture (the oracles below): kept on disk, they are made once per CI pass
+# instead of once per test file. The key is everything the answer depends
+# on: the capture's bytes and its tshark options, the tshark under test, and
+# the code that reads tshark's output (this file and capfile.py). tests/run
+# points both of its passes (the normal and the sanitizer build) at one
+# folder with FLOWSPLIT_ORACLE_CACHE: the oracles never load the plugin.
+ORACLE_CACHE = os.environ.get("FLOWSPLIT_ORACLE_CACHE", os.path.join(BUILD, "oracle-cache"))
+
+
+@functools.lru_cache(maxsize=None)
+def _oracle_code_digest():
+    h = hashlib.sha256()
+    for path in (__file__, capfile.__file__):
+        with open(path, "rb") as f:
+            h.update(f.read())
+    h.update(subprocess.run(["tshark", "--version"], capture_output=True).stdout)
+    return h.hexdigest()
+
+
+def disk_cached(kind, capture, make):
+    """make(capture), or what it returned for the same key before."""
+    h = hashlib.sha256(("%s\0%s\0%r\0" % (kind, _oracle_code_digest(),
+                                            CAPTURE_OPTIONS.get(os.path.basename(capture)))).encode())
+    with open(capture, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    path = os.path.join(ORACLE_CACHE, "%s-%s.pickle" % (kind, h.hexdigest()[:32]))
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    except (OSError, EOFError, pickle.UnpicklingError):
+        pass
+    value = make(capture)
+    os.makedirs(ORACLE_CACHE, exist_ok=True)
+    tmp = "%s.%d.tmp" % (path, os.getpid())     # two tests may make it at once (ctest -j)
+    with open(tmp, "wb") as f:
+        pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+    return value
+
+
 @functools.lru_cache(maxsize=None)
 def _capture_oracles(capture):
-    return _read_capture(capture)
+    return disk_cached("oracle", capture, _read_capture)
 
 
 def oracle(capture, proto="tcp"):
@@ -663,7 +717,7 @@ class IndexOracle:
 
 @functools.lru_cache(maxsize=None)
 def index_oracle(capture):
-    return IndexOracle(capture)
+    return disk_cached("index", capture, IndexOracle)
 
 
 def parse_time(text):
