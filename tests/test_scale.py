@@ -45,7 +45,14 @@ def test_capture_shape(many_streams):
 
 @pytest.mark.parametrize("how", ["ulimit-n-64", "max_open=4", "max_open-over-ulimit"])
 def test_many_streams_bounded(many_streams, how):
-    out = os.path.join(scratch(how), "out")
+    work = memory_scratch("flowsplit-" + how, 1 << 30)
+    try:
+        check_many_streams_bounded(many_streams, how, os.path.join(work, "out"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def check_many_streams_bounded(many_streams, how, out):
     if how == "ulimit-n-64":
         proc = split(many_streams, out, ulimit_n=64)
         bound = 64
@@ -81,7 +88,14 @@ def test_pcap_appends_under_eviction():
     nothing left over."""
     capture = generated_capture("scale-2k-500.pcap", "--streams", "2000", "--concurrent", "500",
                                 "--frames-per-stream", "9")
-    out = os.path.join(scratch("pcap-evict"), "out")
+    work = memory_scratch("flowsplit-pcap-evict", 1 << 30)
+    try:
+        check_pcap_appends(capture, os.path.join(work, "out"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def check_pcap_appends(capture, out):
     proc = split(capture, out, "format=pcap", "max_open=3", "buffer_mb=0")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert summary_number(proc, r"(\d+) reopens after eviction") > 1000
@@ -96,9 +110,9 @@ def test_pcap_appends_under_eviction():
 
 def memory_scratch(name, need):
     """A scratch folder on /dev/shm (tmpfs) when it has need bytes free,
-    else an ordinary one. Making a million files on this disk costs minutes
-    of the file system's own work (5-13x tmpfs's here), which is not what
-    the test checks; the caller removes the folder."""
+    else an ordinary one. Making 20,000 or a million files on this disk
+    costs minutes of the file system's own work (5-13x tmpfs's here), which
+    is not what these tests check; the caller removes the folder."""
     shm = "/dev/shm"
     if os.path.isdir(shm) and os.access(shm, os.W_OK):
         st = os.statvfs(shm)
