@@ -1213,15 +1213,85 @@ def edge_hellos(rng):
     ]
 
 
+# --- QUIC Initial packets (RFC 9000, 9001) -----------------------------------
+#
+# A QUIC v1 Initial is protected with keys anyone can derive from the
+# client's first Destination Connection ID, which is how Wireshark reads
+# the ClientHello in it (and computes its JA4 with 'q'). Made with Debian's
+# python3-cryptography (AES-GCM, and AES-ECB for the header protection).
+
+QUIC_V1_SALT = bytes.fromhex("38762cf7f55934b34d179ae6a4c80cadccbb7f0a")
+
+
+def hkdf_expand_label(secret, label, length):
+    """TLS 1.3's HKDF-Expand-Label (SHA-256) with an empty context."""
+    import hmac
+    info = struct.pack("!H", length) + vec(1, b"tls13 " + label) + vec(1, b"")
+    out, block, i = b"", b"", 1
+    while len(out) < length:
+        block = hmac.new(secret, block + info + bytes([i]), "sha256").digest()
+        out += block
+        i += 1
+    return out[:length]
+
+
+def quic_varint(v):
+    if v < 0x40:
+        return bytes([v])
+    if v < 0x4000:
+        return struct.pack("!H", 0x4000 | v)
+    return struct.pack("!I", 0x80000000 | v)
+
+
+def quic_initial(first_dcid, dcid, scid, pn, crypto, from_client):
+    """A QUIC v1 Initial packet holding one CRYPTO frame (a whole handshake
+    message), padded to 1200 bytes, protected with the Initial keys of
+    first_dcid ("client in" or "server in")."""
+    import hmac
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    initial = hmac.new(QUIC_V1_SALT, first_dcid, "sha256").digest()
+    secret = hkdf_expand_label(initial, b"client in" if from_client else b"server in", 32)
+    key, iv, hp = (hkdf_expand_label(secret, b"quic " + n, size) for n, size in ((b"key", 16), (b"iv", 12), (b"hp", 16)))
+    frame = b"\x06" + quic_varint(0) + quic_varint(len(crypto)) + crypto
+    head = b"\xc3" + struct.pack("!I", 1) + vec(1, dcid) + vec(1, scid) + quic_varint(0)
+    plain = frame + bytes(max(0, 1200 - len(head) - 2 - 4 - len(frame) - 16))
+    head += quic_varint(4 + len(plain) + 16)
+    pn_bytes = struct.pack("!I", pn)
+    nonce = bytes(a ^ b for a, b in zip(iv, bytes(8) + pn_bytes))
+    sealed = AESGCM(key).encrypt(nonce, plain, head + pn_bytes)
+    mask = Cipher(algorithms.AES(hp), modes.ECB()).encryptor().update(sealed[:16])
+    first = bytes([head[0] ^ (mask[0] & 0x0F)])
+    return first + head[1:] + bytes(a ^ b for a, b in zip(pn_bytes, mask[1:5])) + sealed
+
+
+def quic_hello_flow(rng, i, msg, answer):
+    """A UDP stream to port 443: the client's Initial with the ClientHello
+    msg, and with answer the server's Initial with a ServerHello."""
+    cli, srv, cport = "10.72.%d.%d" % (i // 250, i % 250 + 1), "10.73.0.1", 40000 + i
+    dcid, scid, server_cid = rng.randbytes(8), rng.randbytes(rng.choice([0, 8])), rng.randbytes(8)
+    frames = [ether(ip(cli, srv, 17, udp(cport, 443, quic_initial(dcid, dcid, scid, 0, msg, True), cli, srv)))]
+    if answer:
+        sh = server_hello(rng, 0x1301, True, b"h3")
+        payload = quic_initial(dcid, scid, server_cid, 0, sh, False)
+        frames.append(ether(ip(srv, cli, 17, udp(443, cport, payload, srv, cli))))
+    return frames
+
+
 def hellos(path, count, seed=1):
     """ClientHellos of every combination JA4 reads (random_hello) and the
     edge cases (edge_hellos), each on its own TCP stream to 443; every
     third answered by a ServerHello (TLS 1.2 or 1.3); a few streams send a
-    second ClientHello, which the index must not take."""
+    second ClientHello, which the index must not take. Every fifth hello
+    that fits one QUIC Initial goes in one instead, on its own UDP stream
+    (JA4's 'q'), every other of those answered by a server Initial."""
     rng = random.Random(seed)
     messages = edge_hellos(rng) + [random_hello(rng) for _ in range(count)]
     scripts = []
     for i, msg in enumerate(messages):
+        if i % 5 == 4 and len(msg) < 1100:
+            scripts.append(quic_hello_flow(rng, i, msg, i % 10 == 4))
+            continue
         c = Conn("10.70.%d.%d" % (i // 250, i % 250 + 1), "10.71.0.1", 30000 + i, 443, rng.getrandbits(32),
                  rng.getrandbits(32))
         frames = c.handshake() + [c.frame(True, TH_PSH | TH_ACK, record(msg)), c.frame(False, TH_ACK)]

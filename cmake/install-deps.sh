@@ -3,7 +3,8 @@
 #
 # Installs what flowsplit needs to build and test on Debian 12 (bookworm):
 # tshark and the Wireshark development files, a C toolchain and CMake, and
-# the test tools (Debian's python3-pytest, tcpdump; for the GUI test
+# the test tools (Debian's python3-pytest, tcpdump, python3-cryptography for
+# the QUIC Initials of captures/generate.py hellos; for the GUI test
 # Wireshark itself, Xvfb, xdotool, xclip and ImageMagick's import for
 # screenshots; debootstrap for the chroots of tests/other-versions; GNU
 # parallel for the multi-machine recipe of docs/parallel.md). Uses
@@ -21,6 +22,6 @@ echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO de
 $SUDO apt-get install -y --no-install-recommends \
     tshark wireshark-dev libwireshark-dev libwiretap-dev libwsutil-dev \
     cmake make gcc libc6-dev pkg-config zlib1g-dev \
-    python3 python3-pytest tcpdump util-linux \
+    python3 python3-pytest python3-cryptography tcpdump util-linux \
     wireshark-qt xvfb xdotool xclip imagemagick fonts-dejavu-core \
     debootstrap parallel

@@ -43,8 +43,12 @@ def test_index_rows_equal_tshark(capture):
 
 def test_index_of_generated_hellos():
     """The same on ClientHellos of every kind JA4 reads, a third answered
-    by a ServerHello (ja3s), some streams with a second ClientHello."""
-    check_index(generated_capture("ja4-hellos.pcap", command="hellos"))
+    by a ServerHello (ja3s), some streams with a second ClientHello, and
+    some in QUIC Initials (UDP rows, JA4's 'q')."""
+    capture = generated_capture("ja4-hellos.pcap", command="hellos")
+    check_index(capture)
+    quic = [r for r in index_oracle(capture).rows["udp"].values() if r["ja3"]]
+    assert len(quic) > 50 and any(r["ja3s"] for r in quic), "the QUIC Initials were not read as hellos"
 
 
 def check_index(capture):

@@ -88,7 +88,8 @@ def oracle_ja4(capture):
 
 def check_ja4(capture):
     """Each row's ja4 is 4.6's for the frame of the stream's first
-    ClientHello, "" without one. Returns how many rows have a hello."""
+    ClientHello, "" without one. Returns the (proto, stream) of the rows
+    with a hello."""
     out = os.path.join(scratch(capture_id(capture) + "-ja4"), "out")
     proc = split(capture, out, "proto=all", "files=no")
     check_fails_as_tshark_does(capture, proc)
@@ -101,7 +102,7 @@ def check_ja4(capture):
     mismatches = {k: (v, want[k]) for k, v in got.items() if v != want[k]}
     assert not mismatches, "(proto, stream): (ours, 4.6's), %d of %d rows: %s" % (
         len(mismatches), len(got), dict(list(mismatches.items())[:10]))
-    return len(hellos)
+    return set(hellos)
 
 
 @pytest.mark.parametrize("capture", CAPTURES, ids=capture_id)
@@ -110,6 +111,9 @@ def test_ja4_equals_wireshark_46(capture):
 
 
 def test_ja4_of_generated_hellos():
-    """Hundreds of ClientHellos nobody typed: every JA4 of 4.6 must be ours."""
+    """Hundreds of ClientHellos nobody typed, over TCP and in QUIC Initials:
+    every JA4 of 4.6 must be ours."""
     capture = generated_capture("ja4-hellos.pcap", command="hellos")
-    assert check_ja4(capture) > 400
+    hellos = check_ja4(capture)
+    assert len(hellos) > 400
+    assert len([k for k in hellos if k[0] == "udp"]) > 50, "the QUIC Initials were not read as ClientHellos"
