@@ -14,6 +14,7 @@ import pickle
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 
 import pytest
@@ -407,16 +408,17 @@ def _read_capture(capture):
 # capture (the oracles below): kept on disk, they are made once per CI pass
 # instead of once per test file. The key is everything the answer depends
 # on: the capture's bytes and its tshark options, the tshark under test, and
-# the code that reads tshark's output (this file and capfile.py). tests/run
+# the code that asks and reads tshark (this file, capfile.py and the file of
+# the function that makes the answer). tests/run
 # points both of its passes (the normal and the sanitizer build) at one
 # folder with FLOWSPLIT_ORACLE_CACHE: the oracles never load the plugin.
 ORACLE_CACHE = os.environ.get("FLOWSPLIT_ORACLE_CACHE", os.path.join(BUILD, "oracle-cache"))
 
 
 @functools.lru_cache(maxsize=None)
-def _oracle_code_digest():
+def _oracle_code_digest(maker_file):
     h = hashlib.sha256()
-    for path in (__file__, capfile.__file__):
+    for path in (__file__, capfile.__file__, maker_file):
         with open(path, "rb") as f:
             h.update(f.read())
     h.update(subprocess.run(["tshark", "--version"], capture_output=True).stdout)
@@ -425,7 +427,7 @@ def _oracle_code_digest():
 
 def disk_cached(kind, capture, make):
     """make(capture), or what it returned for the same key before."""
-    h = hashlib.sha256(("%s\0%s\0%r\0" % (kind, _oracle_code_digest(),
+    h = hashlib.sha256(("%s\0%s\0%r\0" % (kind, _oracle_code_digest(sys.modules[make.__module__].__file__),
                                             CAPTURE_OPTIONS.get(os.path.basename(capture)))).encode())
     with open(capture, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

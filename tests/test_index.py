@@ -10,7 +10,8 @@ import sys
 
 import pytest
 
-from conftest import (PROTOS, REPO, bundled_captures, capture_id, check_fails_as_tshark_does, generated_capture,
+from conftest import (PROTOS, REPO, bundled_captures, capture_id, check_fails_as_tshark_does, disk_cached,
+                      generated_capture,
                       index_oracle, parse_time, public_captures, read_index, tshark_fields, workdir,
                       scratch, split, split_files, stderr_lines, summary_line, tshark)
 
@@ -28,10 +29,26 @@ CONV_ROW = re.compile(r"^(?P<a>\S+)\s+<->\s+(?P<b>\S+)\s+\d+ \S+ \w+\s+\d+ \S+ \
                       r"(?P<bytes>[\d,]+) (?P<unit>\w+)")
 
 
+def conversation_tables(capture):
+    """{proto: rows} of tshark's own Conversations tables (TCP, UDP, DCCP),
+    from one tshark."""
+    args = ["-r", capture, "-q"]
+    for proto in PROTOS:
+        args += ["-z", "conv," + proto]
+    p = tshark(args, plugin=False)
+    tables, proto = {p: [] for p in PROTOS}, None
+    for line in p.stdout.splitlines():
+        m = re.match(r"^(TCP|UDP|DCCP) Conversations$", line)
+        if m:
+            proto = m.group(1).lower()
+        elif "<->" in line:
+            tables[proto].append(line)
+    return tables
+
+
 def conv_rows(capture, proto):
-    """Rows of tshark's own Conversations (TCP or UDP) table."""
-    p = tshark(["-r", capture, "-q", "-z", "conv," + proto], plugin=False)
-    return [l for l in p.stdout.splitlines() if "<->" in l]
+    """Rows of tshark's own Conversations table of proto."""
+    return disk_cached("conv", capture, conversation_tables)[proto]
 
 
 @pytest.mark.parametrize("capture", CAPTURES, ids=capture_id)
@@ -91,6 +108,11 @@ def community_id_field():
 
 
 def wireshark_community_ids(capture, seed):
+    """wireshark_community_ids_of, asked once per CI pass."""
+    return disk_cached("cid-%d" % seed, capture, lambda c: wireshark_community_ids_of(c, seed))
+
+
+def wireshark_community_ids_of(capture, seed):
     """(proto, stream) -> the set of Community IDs Wireshark's communityid
     postdissector gives the frames whose innermost transport layer is that
     stream's and that carry no ICMP error: the frames it hashes the stream's
@@ -163,6 +185,17 @@ ODD_FRAMES = {"tcp": "tcp.hdr_len < 20 or icmp or icmpv6 or _ws.malformed or _ws
               "dccp": "icmp or icmpv6 or _ws.malformed or _ws.short"}
 
 
+def odd_frame_counts(capture, proto):
+    """{stream: how many of its frames are odd (ODD_FRAMES)}."""
+    p = tshark(["-r", capture, "-Y", "%s.stream and (%s)" % (proto, ODD_FRAMES[proto]), "-T", "fields", "-e",
+                proto + ".stream", "-E", "occurrence=a", "-E", "aggregator=,"], plugin=False)
+    odd_frames = {}
+    for line in p.stdout.split():
+        for v in set(line.split(",")) - {""}:
+            odd_frames[int(v)] = odd_frames.get(int(v), 0) + 1
+    return odd_frames
+
+
 def check_conversations(capture, rows, proto):
     """Conversations (TCP, UDP, DCCP) has a row for each stream that
     reached the tap: every stream with a frame that is not odd, and no more
@@ -171,12 +204,7 @@ def check_conversations(capture, rows, proto):
     with no odd frame and a pair of endpoints no other stream has (a reused
     TCP 4-tuple is two streams and two conversations under one name)."""
     conv = conv_rows(capture, proto)
-    p = tshark(["-r", capture, "-Y", "%s.stream and (%s)" % (proto, ODD_FRAMES[proto]), "-T", "fields", "-e",
-                proto + ".stream", "-E", "occurrence=a", "-E", "aggregator=,"], plugin=False)
-    odd_frames = {}
-    for line in p.stdout.split():
-        for v in set(line.split(",")) - {""}:
-            odd_frames[int(v)] = odd_frames.get(int(v), 0) + 1
+    odd_frames = disk_cached("odd-" + proto, capture, lambda c: odd_frame_counts(c, proto))
     frames = {int(r["stream"]): int(r["frames_ab"]) + int(r["frames_ba"]) for r in rows}
     plain = [s for s, n in frames.items() if n > odd_frames.get(s, 0)]
     assert len(plain) <= len(conv) <= len(rows), "stream count differs from -z conv," + proto
