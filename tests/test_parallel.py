@@ -176,6 +176,51 @@ def unknown_ethertype_capture(path):
     return path
 
 
+def tshark_that_notes(work, what):
+    """A folder whose `tshark` notes $GLIBC_TUNABLES in work/what, then
+    runs the real tshark: first on PATH, it shows what flowsplit gave its
+    workers (and the single tshark it falls back to)."""
+    folder = os.path.join(work, "bin")
+    os.makedirs(folder)
+    os.chmod(folder, 0o755)
+    notes = os.path.join(work, what)
+    with open(os.path.join(folder, "tshark"), "w") as f:
+        f.write('#!/bin/sh\nprintf "%%s\\n" "${GLIBC_TUNABLES-unset}" >> %s\nexec %s "$@"\n'
+                % (notes, shutil.which("tshark")))
+    os.chmod(os.path.join(folder, "tshark"), 0o755)
+    return folder, notes
+
+
+@pytest.mark.parametrize("given,expected", [(None, "glibc.malloc.hugetlb=1"),
+                                            ("glibc.malloc.arena_max=2",
+                                             "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"),
+                                            ("glibc.malloc.hugetlb=0", "glibc.malloc.hugetlb=0")],
+                         ids=["unset", "other-tunable", "user-said-no"])
+def test_workers_ask_for_huge_pages(given, expected):
+    """Every tshark flowsplit starts (the workers; the single tshark of a
+    capture that cannot be split safely) asks glibc for huge pages, beside
+    the user's tunables and never against a hugetlb setting of theirs; the
+    folder is still one tshark's."""
+    work = scratch("par-huge")
+    folder, notes = tshark_that_notes(work, "tunables")
+    env = {"PATH": folder + os.pathsep + os.environ["PATH"]}
+    if given is not None:
+        env["GLIBC_TUNABLES"] = given
+    ref = split(hard_capture(), os.path.join(work, "single"))
+    multi = os.path.join(work, "multi")
+    proc = run_flowsplit(split_args(hard_capture(), multi, ()), prefix=("-j", "3"), extra_env=env)
+    assert proc.returncode == ref.returncode == 0, proc.stderr
+    same_folders(os.path.join(work, "single"), multi)
+    odd = unknown_ethertype_capture(os.path.join(work, "odd.pcap"))
+    proc = run_flowsplit(split_args(odd, os.path.join(work, "odd"), ()), prefix=("-j", "2"), extra_env=env)
+    assert proc.returncode == 0 and any("one tshark" in l for l in stderr_lines(proc)), proc.stderr
+    # -j 2 starts its workers before the partitioner finds the odd frame,
+    # then stops them, maybe before they have noted anything.
+    with open(notes) as f:
+        seen = f.read().splitlines()
+    assert set(seen) == {expected} and len(seen) >= 4, seen
+
+
 def test_unsafe_capture_falls_back_to_one_tshark():
     work = scratch("par-unsafe")
     cap = unknown_ethertype_capture(os.path.join(work, "odd.pcap"))
