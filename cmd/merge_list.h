@@ -20,6 +20,7 @@ enum { COL_STREAM, COL_FILE, COL_FIRST, COL_LAST, COL_PROTO, COL_ADDR_A, COL_POR
 /* One stream of a shard. */
 typedef struct {
     const char *fields;     /* the row's fields, each NUL-terminated, one after the other */
+    guint32 at[COL_COUNT];  /* where each named column's field starts in fields */
     guint shard;
     guint32 local;          /* the shard's stream number */
     guint64 first, last;    /* input frame numbers (the frame map's) */
@@ -42,6 +43,7 @@ typedef struct {
     const char *header_fields;  /* and its fields, in text */
     guint n_columns;
     int col[COL_COUNT];     /* each column's position */
+    guint32 *starts;        /* scratch: where each field of the row being read starts */
     GMappedFile *map;
     guint64 map_frames;
     GArray *rows[FS_TRANSPORT_COUNT];   /* shard_row, in the list's order */
@@ -62,6 +64,13 @@ gboolean merge_shard_has_file(const merge_shard *sh, const char *name);
 
 /* Field i of a row's (or the header's) fields. */
 const char *merge_field_at(const char *fields, int i);
+
+/* A row's field of named column c (COL_...). */
+static inline const char *
+merge_row_field(const shard_row *r, int c)
+{
+    return r->fields + r->at[c];
+}
 
 void merge_shard_clear(merge_shard *sh);
 
