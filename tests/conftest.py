@@ -222,8 +222,8 @@ def tshark_command(args, ulimit_n=None, plugin=True, capture=False, extra_env=No
     """The command line and environment that run tshark with args (as uid
     65534 when we are root; with capture=True that uid keeps the two
     capabilities dumpcap needs to capture, as ambient capabilities).
-    extra_env: variables to add; its LD_PRELOAD goes after libasan's, which
-    must come first."""
+    extra_env: variables to add (None: to unset); its LD_PRELOAD goes after
+    libasan's, which must come first."""
     env = dict(os.environ)
     env["HOME"] = os.path.join(work_root(), "home")
     env.pop("WIRESHARK_PLUGIN_DIR", None)
@@ -232,6 +232,9 @@ def tshark_command(args, ulimit_n=None, plugin=True, capture=False, extra_env=No
         if SANITIZED:
             sanitizer_env(env)
     for key, value in (extra_env or {}).items():
+        if value is None:       # unset
+            env.pop(key, None)
+            continue
         if key == "LD_PRELOAD" and env.get(key):
             value = env[key] + " " + value
         env[key] = value

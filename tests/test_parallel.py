@@ -203,9 +203,7 @@ def test_workers_ask_for_huge_pages(given, expected):
     folder is still one tshark's."""
     work = scratch("par-huge")
     folder, notes = tshark_that_notes(work, "tunables")
-    env = {"PATH": folder + os.pathsep + os.environ["PATH"]}
-    if given is not None:
-        env["GLIBC_TUNABLES"] = given
+    env = {"PATH": folder + os.pathsep + os.environ["PATH"], "GLIBC_TUNABLES": given}
     ref = split(hard_capture(), os.path.join(work, "single"))
     multi = os.path.join(work, "multi")
     proc = run_flowsplit(split_args(hard_capture(), multi, ()), prefix=("-j", "3"), extra_env=env)
