@@ -138,7 +138,6 @@ read_header(merge_shard *sh, char *line, char **error)
     sh->header = g_strdup(line);
     sh->header_fields = line;
     sh->n_columns = split_fields(line, NULL, 0);
-    sh->starts = g_new(guint32, sh->n_columns);
     for (int c = 0; c < COL_COUNT; c++) {
         sh->col[c] = -1;
         for (guint i = 0; i < sh->n_columns; i++) {
@@ -168,17 +167,17 @@ transport_of(const char *name, fs_transport *t)
  * of each column by walking the fields before it cost the merge of 50,000
  * streams a tenth of its time). */
 static merge_result
-read_row(merge_shard *sh, char *line, guint line_no, char **error)
+read_row(merge_shard *sh, char *line, guint line_no, guint32 *starts, char **error)
 {
     shard_row row = { .fields = line, .shard = sh->index };
     guint64 stream, first, last, selected;
     fs_transport t;
 
-    if (strchr(line, '"') != NULL || split_fields(line, sh->starts, sh->n_columns) != sh->n_columns)
+    if (strchr(line, '"') != NULL || split_fields(line, starts, sh->n_columns) != sh->n_columns)
         return list_fail(error, "flowsplit: \"%s/" MERGE_SHARD_LIST "\" line %u is not a row of %u fields",
                     sh->dir, line_no, sh->n_columns);
     for (int c = 0; c < COL_COUNT; c++)
-        row.at[c] = sh->starts[sh->col[c]];
+        row.at[c] = starts[sh->col[c]];
     if (!transport_of(merge_row_field(&row, COL_PROTO), &t)
         || !parse_number(merge_row_field(&row, COL_STREAM), G_MAXUINT32, &stream)
         || !parse_number(merge_row_field(&row, COL_FIRST), G_MAXUINT64, &first)
@@ -294,6 +293,7 @@ merge_shard_read(merge_shard *sh, char **error)
     gsize len = 0;
     char *line;
     guint line_no = 1;
+    guint32 *starts = NULL;     /* where each field of the row being read starts */
 
     sh->dir_fd = open(sh->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (sh->dir_fd < 0 && errno == ENOENT)
@@ -313,20 +313,24 @@ merge_shard_read(merge_shard *sh, char **error)
                     sh->dir);
     sh->text[len - 2] = '\0';
     line = sh->text;
-    while (line != NULL) {
+    while (line != NULL && r == MERGE_OK) {
         char *next = strstr(line, "\r\n");
 
         if (next != NULL) {
             *next = '\0';
             next += 2;
         }
-        r = line_no == 1 ? read_header(sh, line, error) : read_row(sh, line, line_no, error);
-        if (r != MERGE_OK)
-            return r;
+        if (line_no == 1) {
+            r = read_header(sh, line, error);
+            starts = g_new(guint32, sh->n_columns);
+        } else {
+            r = read_row(sh, line, line_no, starts, error);
+        }
         line = next;
         line_no++;
     }
-    return MERGE_OK;
+    g_free(starts);
+    return r;
 }
 
 void
@@ -345,7 +349,6 @@ merge_shard_clear(merge_shard *sh)
     if (sh->dir_fd >= 0)
         close(sh->dir_fd);
     g_free(sh->text);
-    g_free(sh->starts);
     g_free(sh->header);
     memset(sh, 0, sizeof *sh);
     sh->dir_fd = -1;

@@ -43,7 +43,6 @@ typedef struct {
     const char *header_fields;  /* and its fields, in text */
     guint n_columns;
     int col[COL_COUNT];     /* each column's position */
-    guint32 *starts;        /* scratch: where each field of the row being read starts */
     GMappedFile *map;
     guint64 map_frames;
     GArray *rows[FS_TRANSPORT_COUNT];   /* shard_row, in the list's order */
